@@ -1,0 +1,39 @@
+GO ?= go
+# Privileged tests run as root; outside CI they skip with a reason when not root.
+GOTEST ?= $(GO) test -count=1
+
+.PHONY: all build generate check-generate lint deps unit test vmtest bench clean
+
+all: build
+
+build:
+	$(GO) build -o pstrace ./cmd/pstrace
+
+# Rebuilds the BPF objects and their Go bindings (needs clang and libbpf-dev).
+generate:
+	$(GO) generate ./tracer
+
+# Fails when the committed BPF objects differ from what the sources build.
+check-generate: generate
+	@git diff --exit-code --stat -- tracer/ || { echo "generated BPF files are stale: run make generate and commit"; exit 1; }
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt would change: $$out"; exit 1; }
+	$(GO) vet ./...
+
+deps:
+	scripts/deps.sh
+
+# Everything: build checks, unit and privileged tests on this kernel, then the VM kernels.
+test: deps lint check-generate build
+	$(GOTEST) ./...
+	$(MAKE) vmtest
+
+vmtest:
+	vmtest/run.sh $(KERNEL)
+
+bench: deps build
+	bench/run.sh
+
+clean:
+	rm -f pstrace

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Process lifecycle events: fork, exec and exit of every process on the host,
+ * written to one ring buffer. Every hook exists twice: as a BTF-enabled
+ * tracepoint, and as a raw tracepoint for kernels whose BTF comes from a file.
+ * Kernel structures are only read through CO-RE relocations. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "pstrace.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* include/linux/sched/signal.h; macros are not in BTF. */
+#define SIGNAL_GROUP_EXIT 0x00000004
+
+/* Set by user space before load. */
+const volatile __u64 wakeup_bytes = 65536;
+const volatile bool filter_followed = false;
+const volatile bool follow_shims = false;
+const volatile bool filter_comm = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* Records that found the ring buffer full, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* An exec record is assembled here, then copied to the ring at its exact size. */
+struct exec_record {
+	struct event hdr;
+	char data[FILENAME_MAX_LEN + ARGS_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_record);
+} scratch SEC(".maps");
+
+/* Thread groups whose events pass the filter; a child inherits its parent's entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u8);
+} followed SEC(".maps");
+
+/* Command names (zero-padded) whose events pass the filter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[TASK_COMM_LEN]);
+	__type(value, __u8);
+} comms SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	if (n)
+		*n += 1;
+}
+
+/* Waking the reader costs more than the rest of a hook, so it only happens
+ * once a backlog builds up; below that, user space drains on a timer. */
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline bool is_followed(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&followed, &tgid) != NULL;
+}
+
+static __always_inline bool passes(__u32 tgid, const char *comm)
+{
+	if (filter_followed && !is_followed(tgid))
+		return false;
+	if (filter_comm && !bpf_map_lookup_elem(&comms, comm))
+		return false;
+	return true;
+}
+
+/* Fills what every event carries; the hooks run in the context of the
+ * process the event is about, or of its parent for fork, which shares the
+ * child's credentials, cgroup and command name at that point. */
+static __always_inline void fill_common(struct event *e, struct task_struct *task, __u32 type)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct pid *pid = BPF_CORE_READ(leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	struct upid upid = {};
+
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
+
+	e->type = type;
+	e->time_ns = bpf_ktime_get_boot_ns();
+	e->start_ns = BPF_CORE_READ(leader, start_boottime);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->tid = BPF_CORE_READ(task, pid);
+	/* Not the tracepoint's parent: under CLONE_PARENT the two differ. */
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)uid_gid;
+	e->gid = uid_gid >> 32;
+	e->ns_pid = upid.nr;
+	e->exit_status = 0;
+	e->filename_len = 0;
+	e->flags = 0;
+	e->args_len = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline int on_fork(struct task_struct *child)
+{
+	__u32 pid = BPF_CORE_READ(child, tgid);
+	__u32 ppid;
+	struct event *e;
+	char comm[TASK_COMM_LEN];
+
+	/* A new thread joins its creator's group: that is not a new process. */
+	if (BPF_CORE_READ(child, pid) != pid)
+		return 0;
+
+	if (filter_followed) {
+		__u8 one = 1;
+
+		ppid = BPF_CORE_READ(child, real_parent, tgid);
+		if (!is_followed(ppid))
+			return 0;
+		if (bpf_map_update_elem(&followed, &pid, &one, BPF_ANY))
+			count_lost();
+	}
+	if (filter_comm) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!passes(pid, comm))
+			return 0;
+	}
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_common(e, child, EVENT_FORK);
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
+}
+
+/* containerd-shim-* binaries all show as this (comm keeps 15 bytes). */
+static __always_inline bool is_shim(const char *comm)
+{
+	const char shim[TASK_COMM_LEN] = "containerd-shim";
+
+	for (int i = 0; i < TASK_COMM_LEN; i++)
+		if (comm[i] != shim[i])
+			return false;
+	return true;
+}
+
+static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 zero = 0;
+	struct exec_record *r = bpf_map_lookup_elem(&scratch, &zero);
+	struct event *e;
+	struct mm_struct *mm;
+	unsigned long start, end;
+	__u64 len, fn_len, size;
+	long n;
+
+	if (!r)
+		return 0;
+	e = &r->hdr;
+	fill_common(e, task, EVENT_EXEC);
+	/* After de_thread() the process has its leader's id; report the caller. */
+	e->tid = old_pid;
+
+	if (follow_shims && is_shim(e->comm)) {
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&followed, &e->pid, &one, BPF_ANY))
+			count_lost();
+	}
+	if (!passes(e->pid, e->comm))
+		return 0;
+
+	n = bpf_probe_read_kernel_str(r->data, FILENAME_MAX_LEN, BPF_CORE_READ(bprm, filename));
+	if (n <= 0)
+		n = 1;
+	if (n == FILENAME_MAX_LEN)
+		e->flags |= EVENT_FILENAME_TRUNCATED;
+	/* The length without its NUL, bounded for the verifier. */
+	fn_len = (n - 1) & (FILENAME_MAX_LEN - 1);
+	e->filename_len = fn_len;
+
+	/* argv as the new image holds it: the kernel just copied it onto the
+	 * new stack, so unlike execve()'s own pointers it is never paged out. */
+	mm = BPF_CORE_READ(task, mm);
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len >= ARGS_MAX) {
+		len = ARGS_MAX - 1;
+		e->flags |= EVENT_ARGS_TRUNCATED;
+	}
+	len &= ARGS_MAX - 1;
+	if (bpf_probe_read_user(r->data + fn_len, len, (void *)start))
+		len = 0;
+	e->args_len = len;
+
+	size = sizeof(*e) + fn_len + len;
+	if (size > sizeof(*r))
+		return 0;
+	if (bpf_ringbuf_output(&events, r, size, wakeup_flag()))
+		count_lost();
+	return 0;
+}
+
+static __always_inline int on_exit(struct task_struct *task)
+{
+	struct signal_struct *signal = BPF_CORE_READ(task, signal);
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	bool pass;
+	struct event *e;
+	char comm[TASK_COMM_LEN];
+
+	/* Threads leave silently; the process exits with its last thread. */
+	if (BPF_CORE_READ(signal, live.counter) != 0)
+		return 0;
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	pass = passes(pid, comm);
+	if (filter_followed || follow_shims)
+		bpf_map_delete_elem(&followed, &pid);
+	if (!pass)
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	fill_common(e, task, EVENT_EXIT);
+	/* What wait(2) reports: the group's code after exit_group() or a fatal
+	 * signal, else the last thread's own. */
+	if (BPF_CORE_READ(signal, flags) & SIGNAL_GROUP_EXIT)
+		e->exit_status = BPF_CORE_READ(signal, group_exit_code);
+	else
+		e->exit_status = BPF_CORE_READ(task, exit_code);
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(child);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(task, old_pid, bprm);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *task)
+{
+	return on_exit(task);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(child);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(exec_raw, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return on_exec(task, old_pid, bprm);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *task)
+{
+	return on_exit(task);
+}

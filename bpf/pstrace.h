@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The record the BPF program writes to the ring buffer. It is defined once,
+ * here; Go uses the type bpf2go generates from it. */
+#ifndef PSTRACE_H
+#define PSTRACE_H
+
+#define TASK_COMM_LEN 16
+/* Bytes of the exec'd path kept; a power of two so a mask bounds it. */
+#define FILENAME_MAX_LEN 512
+/* Bytes of argv kept, at most ARGS_MAX - 1; a power of two for the same reason. */
+#define ARGS_MAX 16384
+
+enum event_type {
+	EVENT_FORK = 1,
+	EVENT_EXEC = 2,
+	EVENT_EXIT = 3,
+};
+
+enum event_flag {
+	EVENT_ARGS_TRUNCATED = 1,
+	EVENT_FILENAME_TRUNCATED = 2,
+};
+
+/* A fixed header; an exec record is followed by filename_len bytes of path
+ * and args_len bytes of NUL-separated argv, and nothing else. */
+struct event {
+	__u64 time_ns;	/* CLOCK_BOOTTIME of the event */
+	__u64 start_ns; /* CLOCK_BOOTTIME start of the process */
+	__u64 cgroup_id;
+	__u32 type;	/* enum event_type */
+	__u32 pid;	/* thread group id */
+	__u32 tid;	/* fork: the child; exec: the thread that called execve; exit: the last thread */
+	__u32 ppid;	/* real_parent's thread group id */
+	__u32 uid;
+	__u32 gid;
+	__u32 ns_pid;	/* pid inside the process's own pid namespace */
+	__u32 exit_status; /* exit: wait(2) status */
+	__u16 filename_len;
+	__u16 flags;	/* enum event_flag */
+	__u32 args_len;
+	char comm[TASK_COMM_LEN];
+};
+
+#endif

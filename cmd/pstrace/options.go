@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"pstrace/tracer"
+)
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print the BPF verifier's log when loading fails"},
+		&cli.StringFlag{Name: "btf", Usage: "BTF `FILE` for a kernel that does not expose /sys/kernel/btf/vmlinux"},
+		&cli.IntFlag{Name: "ring-size", Value: tracer.DefaultRingSize, Usage: "ring buffer size in `BYTES` (a power of two)"},
+		&cli.IntFlag{Name: "wakeup-bytes", Value: tracer.DefaultWakeupBytes, Usage: "backlog in `BYTES` at which the kernel wakes pstrace (0: every event)"},
+		&cli.DurationFlag{Name: "drain-interval", Value: tracer.DefaultDrainInterval, Usage: "longest time an event waits in the ring buffer"},
+	}
+}
+
+// tracerOptions reads the global flags. A zero wakeup threshold is a real
+// choice (wake on every event), so it is passed as 0 only when given.
+func tracerOptions(c *cli.Context) (tracer.Options, error) {
+	o := tracer.Options{
+		RingSize:      c.Int("ring-size"),
+		WakeupBytes:   c.Int("wakeup-bytes"),
+		DrainInterval: c.Duration("drain-interval"),
+		BTFPath:       c.String("btf"),
+	}
+	if o.WakeupBytes == 0 {
+		o.WakeupBytes = -1
+	}
+	if o.RingSize <= 0 {
+		return o, fmt.Errorf("--ring-size %d: must be a positive power of two", o.RingSize)
+	}
+	return o, nil
+}

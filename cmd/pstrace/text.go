@@ -1,0 +1,191 @@
+package main
+
+import (
+	"os"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+
+	"pstrace/tracer"
+)
+
+// textWriter renders events as aligned columns, one line each:
+// TIME EVENT PID PPID COMM DETAILS.
+type textWriter struct {
+	colour bool
+}
+
+func newTextWriter(colour bool) *textWriter { return &textWriter{colour: colour} }
+
+// textHeader names the columns of the text format.
+const textHeader = "TIME            EVENT      PID    PPID COMM             DETAILS\n"
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiGreen = "\x1b[32m"
+	ansiCyan  = "\x1b[36m"
+	ansiRed   = "\x1b[31m"
+	ansiBold  = "\x1b[1;33m"
+)
+
+var typeColours = map[tracer.Type]string{
+	tracer.TypeFork: ansiCyan,
+	tracer.TypeExec: ansiGreen,
+	tracer.TypeExit: ansiRed,
+	tracer.TypeLost: ansiBold,
+}
+
+func (w *textWriter) append(dst []byte, ev *tracer.Event) []byte {
+	dst = ev.Time.Local().AppendFormat(dst, "15:04:05.000000")
+	dst = append(dst, ' ')
+	if w.colour {
+		dst = append(dst, typeColours[ev.Type]...)
+	}
+	dst = appendPadded(dst, ev.Type.String(), 5)
+	if w.colour {
+		dst = append(dst, ansiReset...)
+	}
+	if ev.Type == tracer.TypeLost {
+		dst = append(dst, " lost "...)
+		dst = strconv.AppendUint(dst, ev.LostCount, 10)
+		return append(dst, " events: the ring buffer was full\n"...)
+	}
+	dst = appendRight(dst, strconv.FormatUint(uint64(ev.PID), 10), 8)
+	dst = appendRight(dst, strconv.FormatUint(uint64(ev.PPID), 10), 8)
+	dst = append(dst, ' ')
+	start := len(dst)
+	dst = appendEscaped(dst, ev.Comm)
+	for len(dst)-start < 16 {
+		dst = append(dst, ' ')
+	}
+	switch ev.Type {
+	case tracer.TypeExec:
+		dst = append(dst, ' ')
+		dst = appendEscaped(dst, ev.Filename)
+		ev.EachArg(func(a []byte) {
+			dst = append(dst, ' ')
+			dst = appendArg(dst, a)
+		})
+		if ev.ArgsTruncated {
+			dst = append(dst, " ..."...)
+		}
+	case tracer.TypeExit:
+		dst = append(dst, ' ')
+		dst = appendExit(dst, ev)
+	}
+	if c := ev.Container; c != nil {
+		dst = append(dst, " [container "...)
+		dst = append(dst, shortID(c.ID)...)
+		dst = append(dst, ']')
+	}
+	return append(dst, '\n')
+}
+
+func appendExit(dst []byte, ev *tracer.Event) []byte {
+	s := ev.Status
+	if sig := s.Signal(); sig != 0 {
+		dst = append(dst, "killed by "...)
+		if name := unix.SignalName(unix.Signal(sig)); name != "" {
+			dst = append(dst, name...)
+		} else {
+			dst = append(dst, "signal "...)
+			dst = strconv.AppendInt(dst, int64(sig), 10)
+		}
+		if s.CoreDumped() {
+			dst = append(dst, " (core dumped)"...)
+		}
+	} else {
+		dst = append(dst, "exit "...)
+		dst = strconv.AppendInt(dst, int64(s.Code()), 10)
+	}
+	dst = append(dst, " after "...)
+	return append(dst, ev.Duration().Round(time.Microsecond).String()...)
+}
+
+// shortID is the 12-character form of a container id that docker ps shows.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func appendPadded(dst []byte, s string, width int) []byte {
+	dst = append(dst, s...)
+	for i := len(s); i < width; i++ {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+func appendRight(dst []byte, s string, width int) []byte {
+	for i := len(s); i < width; i++ {
+		dst = append(dst, ' ')
+	}
+	return append(dst, s...)
+}
+
+// appendArg writes one argument so that its boundaries stay visible: an
+// empty one, or one with spaces or quotes, is put in double quotes.
+func appendArg(dst []byte, a []byte) []byte {
+	quote := len(a) == 0
+	for _, c := range a {
+		if c == ' ' || c == '"' {
+			quote = true
+			break
+		}
+	}
+	if !quote {
+		return appendEscaped(dst, a)
+	}
+	dst = append(dst, '"')
+	for _, c := range a {
+		if c == '"' {
+			dst = append(dst, '\\', '"')
+		} else {
+			dst = appendEscaped(dst, []byte{c})
+		}
+	}
+	return append(dst, '"')
+}
+
+// appendEscaped writes s with every byte that could move the cursor, change
+// the terminal's state or is not valid UTF-8 as \xNN, and backslashes doubled,
+// so a hostile argv cannot forge lines or escape sequences.
+func appendEscaped(dst []byte, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			if (r == utf8.RuneError && size == 1) || (r >= 0x80 && r < 0xa0) {
+				for _, b := range s[i : i+size] {
+					dst = append(dst, '\\', 'x', hexDigit(b>>4), hexDigit(b&0xf))
+				}
+			} else {
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		switch {
+		case c == '\\':
+			dst = append(dst, '\\', '\\')
+		case c < 0x20 || c == 0x7f:
+			dst = append(dst, '\\', 'x', hexDigit(c>>4), hexDigit(c&0xf))
+		default:
+			dst = append(dst, c)
+		}
+		i++
+	}
+	return dst
+}
+
+func hexDigit(b byte) byte { return "0123456789abcdef"[b] }
+
+// isTerminal tells whether f is a terminal, for colour.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,140 @@
+package tracer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/features"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+)
+
+// kernelBTFPath is where a kernel built with CONFIG_DEBUG_INFO_BTF exposes its types.
+const kernelBTFPath = "/sys/kernel/btf/vmlinux"
+
+// Errors a user can meet before anything is loaded; each says what to do.
+var (
+	ErrPermission = errors.New("permission denied: pstrace needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN); run it with sudo")
+	ErrNoBTF      = errors.New("kernel BTF not found at " + kernelBTFPath + ": the kernel needs CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE")
+	ErrNoRingBuf  = errors.New("the kernel has no BPF ring buffer: pstrace needs Linux 5.8 or newer")
+)
+
+// The program pair used for each hook: BTF-enabled tracepoints where the
+// kernel has BTF, else raw tracepoints.
+var (
+	btfPrograms = map[string]string{"fork_btf": "sched_process_fork", "exec_btf": "sched_process_exec", "exit_btf": "sched_process_exit"}
+	rawPrograms = map[string]string{"fork_raw": "sched_process_fork", "exec_raw": "sched_process_exec", "exit_raw": "sched_process_exit"}
+)
+
+func load(opts *Options) (*ebpf.Collection, error) {
+	if err := checkPrivileges(); err != nil {
+		return nil, err
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("removing the memlock limit: %w", err)
+	}
+	_, statErr := os.Stat(kernelBTFPath)
+	kernelBTF := statErr == nil
+	if !kernelBTF && opts.BTFPath == "" {
+		return nil, ErrNoBTF
+	}
+	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			return nil, fmt.Errorf("%w (this is %s)", ErrNoRingBuf, kernelRelease())
+		}
+		return nil, fmt.Errorf("probing for the BPF ring buffer: %w", err)
+	}
+
+	spec, err := loadPstrace()
+	if err != nil {
+		return nil, fmt.Errorf("reading BPF objects: %w", err)
+	}
+	unused := btfPrograms
+	if kernelBTF {
+		unused = rawPrograms
+	}
+	for name := range unused {
+		delete(spec.Programs, name)
+	}
+	spec.Maps["events"].MaxEntries = uint32(opts.RingSize)
+	vars := map[string]any{
+		"wakeup_bytes":    uint64(max(opts.WakeupBytes, 0)),
+		"filter_followed": opts.Filter.Follow,
+		"follow_shims":    opts.Filter.Shims,
+		"filter_comm":     len(opts.Filter.Comms) > 0,
+	}
+	for name, v := range vars {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+
+	var collOpts ebpf.CollectionOptions
+	if opts.BTFPath != "" {
+		types, err := btf.LoadSpec(opts.BTFPath)
+		if err != nil {
+			return nil, fmt.Errorf("reading BTF from %s: %w", opts.BTFPath, err)
+		}
+		collOpts.Programs.KernelTypes = types
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, collOpts)
+	if err != nil {
+		if errors.Is(err, unix.EPERM) {
+			return nil, ErrPermission
+		}
+		return nil, fmt.Errorf("loading BPF objects: %w", err)
+	}
+	return coll, nil
+}
+
+// checkPrivileges fails early, with advice, where loading would fail with EPERM.
+func checkPrivileges() error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	caps, err := effectiveCaps()
+	if err != nil {
+		return err
+	}
+	const capSysAdmin, capPerfmon, capBPF = 21, 38, 39
+	has := func(c uint) bool { return caps&(1<<c) != 0 }
+	if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) {
+		return nil
+	}
+	return ErrPermission
+}
+
+func effectiveCaps() (uint64, error) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("reading capabilities: %w", err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return 0, fmt.Errorf("reading capabilities: %w", err)
+			}
+			return caps, nil
+		}
+	}
+	return 0, fmt.Errorf("reading capabilities: no CapEff in /proc/self/status")
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "an unknown kernel"
+	}
+	return "Linux " + string(bytes.TrimRight(u.Release[:], "\x00"))
+}
