@@ -128,3 +128,16 @@ func (s ExitStatus) Signal() int { return int(s & 0x7f) }
 
 // CoreDumped tells whether the terminating signal dumped core.
 func (s ExitStatus) CoreDumped() bool { return s&0x80 != 0 }
+
+// Clone returns a copy of e that owns its bytes, valid after the next Read.
+func (e *Event) Clone() Event {
+	c := *e
+	c.Comm = bytes.Clone(e.Comm)
+	c.Filename = bytes.Clone(e.Filename)
+	c.Args = bytes.Clone(e.Args)
+	if e.Container != nil {
+		ctr := *e.Container
+		c.Container = &ctr
+	}
+	return c
+}

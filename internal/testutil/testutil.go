@@ -1,0 +1,64 @@
+// Package testutil holds what pstrace's tests share: the rule for tests that
+// cannot run, and helper processes re-executed from the test binary itself
+// (so tests need no programs of their own on the machine or in a VM).
+package testutil
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Unavailable stops a test that cannot run here: it skips with the reason,
+// except under CI=true, where every test must run and so it fails.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	reason := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("cannot run, and CI=true forbids skipping: %s", reason)
+	}
+	t.Skip(reason)
+}
+
+// RequireRoot stops the test (see Unavailable) unless it runs as root.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Unavailable(t, "needs root to load BPF programs (run the tests as root)")
+	}
+}
+
+// helperEnv names the helper a re-executed test binary should run.
+const helperEnv = "PSTRACE_TEST_HELPER"
+
+// RunHelper is called first in TestMain: in a process started by HelperCmd
+// it runs the named helper with the command's arguments and exits with its
+// status; in the test process itself it returns.
+func RunHelper(helpers map[string]func(args []string) int) {
+	name := os.Getenv(helperEnv)
+	if name == "" {
+		return
+	}
+	fn, ok := helpers[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "unknown test helper %q\n", name)
+		os.Exit(127)
+	}
+	os.Exit(fn(os.Args[1:]))
+}
+
+// HelperCmd runs helper name in a new process of the test binary, with args
+// as its arguments (args[0] included: it is the helper's argv[0]).
+func HelperCmd(name string, args ...string) *exec.Cmd {
+	self, err := os.Executable()
+	if err != nil {
+		self = "/proc/self/exe"
+	}
+	cmd := exec.Command(self)
+	if len(args) > 0 {
+		cmd.Args = args
+	}
+	cmd.Env = append(os.Environ(), helperEnv+"="+name)
+	return cmd
+}

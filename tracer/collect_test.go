@@ -1,0 +1,146 @@
+package tracer
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"pstrace/internal/testutil"
+)
+
+// hangGuard only stops a test that would otherwise hang; it is no time limit
+// on how fast anything must happen.
+const hangGuard = 2 * time.Minute
+
+// collector runs a real Tracer and keeps every event it reads, for tests.
+type collector struct {
+	t      *testing.T
+	tr     *Tracer
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	events  []Event
+	lost    uint64
+	drains  int
+	readErr error
+}
+
+// startCollector opens a tracer with opts (needs root) and reads it in the
+// background until the test ends.
+func startCollector(t *testing.T, opts Options) *collector {
+	t.Helper()
+	testutil.RequireRoot(t)
+	tr, err := Open(opts)
+	if err != nil {
+		t.Fatalf("opening tracer: %+v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &collector{t: t, tr: tr, cancel: cancel, done: make(chan struct{})}
+	c.cond = sync.NewCond(&c.mu)
+	go c.run(ctx)
+	t.Cleanup(c.stop)
+	return c
+}
+
+func (c *collector) run(ctx context.Context) {
+	defer close(c.done)
+	var ev Event
+	for {
+		err := c.tr.Read(ctx, &ev)
+		c.mu.Lock()
+		switch {
+		case err == nil && ev.Type == TypeLost:
+			c.lost += ev.LostCount
+		case err == nil:
+			c.events = append(c.events, ev.Clone())
+		case errors.Is(err, ErrDrained):
+			c.drains++
+		default:
+			if ctx.Err() == nil {
+				c.readErr = err
+			}
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+func (c *collector) stop() {
+	c.cancel()
+	<-c.done
+	if err := c.tr.Close(); err != nil {
+		c.t.Errorf("closing tracer: %v", err)
+	}
+}
+
+// waitUntil blocks until cond holds over the events read so far, then
+// returns them. It fails the test if the reader stops first.
+func (c *collector) waitUntil(what string, cond func(events []Event) bool) []Event {
+	c.t.Helper()
+	timer := time.AfterFunc(hangGuard, func() {
+		c.mu.Lock()
+		c.readErr = errors.New("gave up waiting (hang guard)")
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer timer.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !cond(c.events) {
+		if c.readErr != nil {
+			c.t.Fatalf("waiting for %s: %v", what, c.readErr)
+		}
+		c.cond.Wait()
+	}
+	return append([]Event(nil), c.events...)
+}
+
+// sync waits for two more drains, so that every event the kernel wrote
+// before the call has been read.
+func (c *collector) sync() []Event {
+	c.t.Helper()
+	c.mu.Lock()
+	target := c.drains + 2
+	c.mu.Unlock()
+	c.waitUntilDrains(target)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Event(nil), c.events...)
+}
+
+func (c *collector) waitUntilDrains(n int) {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.drains < n {
+		if c.readErr != nil {
+			c.t.Fatalf("waiting for a drain: %v", c.readErr)
+		}
+		c.cond.Wait()
+	}
+}
+
+// lostCount is the number of events the kernel reported lost so far.
+func (c *collector) lostCount() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lost
+}
+
+// ofPID returns the events of one process, in order.
+func ofPID(events []Event, pid uint32) []Event {
+	var out []Event
+	for _, e := range events {
+		if e.PID == pid {
+			out = append(out, e)
+		}
+	}
+	return out
+}
