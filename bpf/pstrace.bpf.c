@@ -11,8 +11,11 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* include/linux/sched/signal.h; macros are not in BTF. */
+/* Macros are not in BTF: include/linux/sched/signal.h, include/linux/sched.h. */
 #define SIGNAL_GROUP_EXIT 0x00000004
+#define PF_EXITING 0x00000004
+/* Deeper ancestor chains than this are taken to end at the namespace's init. */
+#define MAX_REAPER_DEPTH 64
 
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 65536;
@@ -120,6 +123,7 @@ static __always_inline void fill_common(struct event *e, struct task_struct *tas
 	e->gid = uid_gid >> 32;
 	e->ns_pid = upid.nr;
 	e->exit_status = 0;
+	e->reaper = 0;
 	e->filename_len = 0;
 	e->flags = 0;
 	e->args_len = 0;
@@ -231,6 +235,38 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, stru
 	return 0;
 }
 
+static __always_inline bool alive(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, signal, live.counter) > 0 && !(BPF_CORE_READ(t, flags) & PF_EXITING);
+}
+
+/* Where the kernel's find_new_reaper() will move the children of a process
+ * whose last thread is exiting: the nearest living ancestor in the same pid
+ * namespace that is a child subreaper, else the namespace's init. User space
+ * cannot see subreapers, so the exit event says it. */
+static __always_inline __u32 find_reaper(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+	struct task_struct *init, *p = task;
+	struct signal_struct *signal = BPF_CORE_READ(task, signal);
+
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
+	init = BPF_CORE_READ(upid.ns, child_reaper);
+	if (BPF_CORE_READ_BITFIELD_PROBED(signal, has_child_subreaper)) {
+		for (int i = 0; i < MAX_REAPER_DEPTH; i++) {
+			p = BPF_CORE_READ(p, real_parent);
+			if (!p || p == init || BPF_CORE_READ(p, thread_pid, level) != level)
+				break;
+			signal = BPF_CORE_READ(p, signal);
+			if (BPF_CORE_READ_BITFIELD_PROBED(signal, is_child_subreaper) && alive(p))
+				return BPF_CORE_READ(p, tgid);
+		}
+	}
+	return BPF_CORE_READ(init, tgid);
+}
+
 static __always_inline int on_exit(struct task_struct *task)
 {
 	struct signal_struct *signal = BPF_CORE_READ(task, signal);
@@ -262,6 +298,7 @@ static __always_inline int on_exit(struct task_struct *task)
 		e->exit_status = BPF_CORE_READ(signal, group_exit_code);
 	else
 		e->exit_status = BPF_CORE_READ(task, exit_code);
+	e->reaper = find_reaper(task);
 	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }

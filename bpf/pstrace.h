@@ -35,6 +35,7 @@ struct event {
 	__u32 gid;
 	__u32 ns_pid;	/* pid inside the process's own pid namespace */
 	__u32 exit_status; /* exit: wait(2) status */
+	__u32 reaper;	/* exit: the process that inherits this one's children */
 	__u16 filename_len;
 	__u16 flags;	/* enum event_flag */
 	__u32 args_len;

@@ -14,7 +14,7 @@ var errShortRecord = errors.New("record shorter than its header")
 
 // Field offsets, taken from the generated type so the C header stays the one definition.
 var off = struct {
-	timeNs, startNs, cgroupID, typ, pid, tid, ppid, uid, gid, nsPID, exitStatus, filenameLen, flags, argsLen, comm uintptr
+	timeNs, startNs, cgroupID, typ, pid, tid, ppid, uid, gid, nsPID, exitStatus, reaper, filenameLen, flags, argsLen, comm uintptr
 }{
 	unsafe.Offsetof(pstraceEvent{}.TimeNs),
 	unsafe.Offsetof(pstraceEvent{}.StartNs),
@@ -27,6 +27,7 @@ var off = struct {
 	unsafe.Offsetof(pstraceEvent{}.Gid),
 	unsafe.Offsetof(pstraceEvent{}.NsPid),
 	unsafe.Offsetof(pstraceEvent{}.ExitStatus),
+	unsafe.Offsetof(pstraceEvent{}.Reaper),
 	unsafe.Offsetof(pstraceEvent{}.FilenameLen),
 	unsafe.Offsetof(pstraceEvent{}.Flags),
 	unsafe.Offsetof(pstraceEvent{}.ArgsLen),
@@ -71,6 +72,7 @@ func Decode(raw []byte, ev *Event) error {
 		GID:               u32(off.gid),
 		NsPID:             u32(off.nsPID),
 		Status:            ExitStatus(u32(off.exitStatus)),
+		Reaper:            u32(off.reaper),
 		Comm:              cstring(raw[off.comm : off.comm+16]),
 		Filename:          raw[headerSize : headerSize+fnLen],
 		Args:              raw[headerSize+fnLen : headerSize+fnLen+argsLen],

@@ -65,6 +65,11 @@ type Event struct {
 
 	// exit
 	Status ExitStatus
+	// Reaper is the process that inherits the exiting process's children:
+	// the nearest child subreaper among its ancestors, else its pid
+	// namespace's init. Subreapers are invisible in /proc, so only the
+	// kernel can say.
+	Reaper uint32
 
 	// lost
 	LostCount uint64

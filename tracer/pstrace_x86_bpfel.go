@@ -26,10 +26,12 @@ type pstraceEvent struct {
 	Gid         uint32
 	NsPid       uint32
 	ExitStatus  uint32
+	Reaper      uint32
 	FilenameLen uint16
 	Flags       uint16
 	ArgsLen     uint32
 	Comm        [16]int8
+	_           [4]byte
 }
 
 type pstraceExecRecord struct {
