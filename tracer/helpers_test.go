@@ -247,11 +247,18 @@ func helperCloneParent(args []string) int {
 	return 0
 }
 
-// helperBurst waits for a line on stdin, then runs args[0] args[1] times
-// from args[2] workers at once and prints the pid of each run.
+// helperBurst prints "ready", waits for a line on stdin, then runs args[0]
+// args[1] times from args[2] workers at once and prints the pid of each run.
 func helperBurst(args []string) int {
 	n, _ := strconv.Atoi(args[1])
 	workers, _ := strconv.Atoi(args[2])
+	// The first process os/exec starts makes the Go runtime fork a probe
+	// child of its own (for CLONE_PIDFD): get that done before the burst.
+	if err := exec.Command(args[0]).Run(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 100
+	}
+	fmt.Println("ready")
 	bufio.NewReader(os.Stdin).ReadString('\n')
 	pids := make(chan int, n)
 	jobs := make(chan struct{}, n)
