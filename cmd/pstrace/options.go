@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -9,8 +11,18 @@ import (
 )
 
 func globalFlags() []cli.Flag {
+	return []cli.Flag{verboseFlag()}
+}
+
+func verboseFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print the BPF verifier's log when loading fails"}
+}
+
+// tracerFlags are the flags of every command that runs the tracer; they
+// follow the command's name, as in `pstrace events --btf FILE`.
+func tracerFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print the BPF verifier's log when loading fails"},
+		verboseFlag(),
 		&cli.StringFlag{Name: "btf", Usage: "BTF `FILE` for a kernel that does not expose /sys/kernel/btf/vmlinux"},
 		&cli.IntFlag{Name: "ring-size", Value: tracer.DefaultRingSize, Usage: "ring buffer size in `BYTES` (a power of two)"},
 		&cli.IntFlag{Name: "wakeup-bytes", Value: tracer.DefaultWakeupBytes, Usage: "backlog in `BYTES` at which the kernel wakes pstrace (0: every event)"},
@@ -30,8 +42,14 @@ func tracerOptions(c *cli.Context) (tracer.Options, error) {
 	if o.WakeupBytes == 0 {
 		o.WakeupBytes = -1
 	}
-	if o.RingSize <= 0 {
-		return o, fmt.Errorf("--ring-size %d: must be a positive power of two", o.RingSize)
+	if page := os.Getpagesize(); o.RingSize < page || o.RingSize&(o.RingSize-1) != 0 {
+		return o, fmt.Errorf("--ring-size %d: must be a power of two of at least %d", o.RingSize, page)
+	}
+	if o.WakeupBytes > o.RingSize {
+		return o, fmt.Errorf("--wakeup-bytes %d: must not exceed --ring-size (%d)", o.WakeupBytes, o.RingSize)
+	}
+	if o.DrainInterval < time.Millisecond {
+		return o, fmt.Errorf("--drain-interval %v: must be at least 1ms", o.DrainInterval)
 	}
 	return o, nil
 }
