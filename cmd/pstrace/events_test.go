@@ -244,4 +244,3 @@ func copyFile(from, to string, mode os.FileMode) error {
 	}
 	return os.WriteFile(to, b, mode)
 }
-
