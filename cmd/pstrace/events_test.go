@@ -140,10 +140,10 @@ func TestPIDFilter(t *testing.T) {
 	}
 }
 
-// --comm shows only processes of that name.
+// --comm shows only processes of that name, --types only those events.
 func TestCommFilter(t *testing.T) {
 	trueBin, falseBin := lookBin(t, "true"), lookBin(t, "false")
-	r := startPstrace(t, pstraceCmd("events", "--format", "json", "--comm", "true"))
+	r := startPstrace(t, pstraceCmd("events", "--format", "json", "--comm", "true", "--types", "exit"))
 	r.waitAttached(trueBin)
 	falsePID := runBin(t, falseBin)
 	last := runBin(t, trueBin)
@@ -152,6 +152,9 @@ func TestCommFilter(t *testing.T) {
 	for _, ev := range jsonLines(t, lines) {
 		if ev.Comm != "true" || ev.PID == falsePID {
 			t.Errorf("event of another command: %+v", ev)
+		}
+		if ev.Type != "exit" {
+			t.Errorf("event of a type not asked for: %+v", ev)
 		}
 	}
 }
@@ -199,11 +202,22 @@ func TestWithoutKernelBTF(t *testing.T) {
 	})
 }
 
-func TestBTFFileMissing(t *testing.T) {
+// Errors found once the program is loaded: still one line and status 1.
+func TestRootOnlyErrors(t *testing.T) {
 	testutil.RequireRoot(t)
-	out, _ := pstraceCmd("events", "--btf", "/nonexistent").CombinedOutput()
-	if got := string(out); strings.Count(got, "\n") != 1 || !strings.Contains(got, "/nonexistent") {
-		t.Errorf("output %q, want one line naming /nonexistent", got)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"events", "--btf", "/nonexistent"}, "reading BTF from /nonexistent"},
+		{[]string{"events", "--pid", "4194304"}, "no process with pid 4194304"},
+	}
+	for _, tt := range tests {
+		cmd := pstraceCmd(tt.args...)
+		out, _ := cmd.CombinedOutput()
+		if got := string(out); cmd.ProcessState.ExitCode() != 1 || strings.Count(got, "\n") != 1 || !strings.Contains(got, tt.want) {
+			t.Errorf("%v: status %d, output %q; want 1 and one line with %q", tt.args, cmd.ProcessState.ExitCode(), got, tt.want)
+		}
 	}
 }
 
