@@ -38,16 +38,16 @@ const (
 // node is one process. Links are indices into Tree.nodes, so a node costs
 // no pointers but args and ctr, and the garbage collector has little to scan.
 type node struct {
-	pid, ppid, uid, nsPID          uint32
-	parent, child, next, prev      int32
-	startNs                        uint64
-	readNs                         uint64 // boot time of its /proc read; older events are already in it
-	cgroup                         uint64
-	comm                           [16]byte
-	commLen                        uint8
-	flags                          nodeFlags
-	args                           []byte // NUL-terminated argv; shared with the parent until an exec
-	ctr                            *Container
+	pid, ppid, uid, nsPID     uint32
+	parent, child, next, prev int32
+	startNs                   uint64
+	readNs                    uint64 // boot time of its /proc read; older events are already in it
+	cgroup                    uint64
+	comm                      [16]byte
+	commLen                   uint8
+	flags                     nodeFlags
+	args                      []byte // NUL-terminated argv; shared with the parent until an exec
+	ctr                       *Container
 }
 
 type nodeFlags uint8
