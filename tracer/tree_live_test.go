@@ -2,8 +2,8 @@ package tracer
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -33,7 +33,7 @@ type liveTree struct {
 type treeSnapshot struct {
 	bootNs        uint64 // when it was taken
 	lost, repairs uint64
-	procs  map[uint32]snapProc
+	procs         map[uint32]snapProc
 }
 
 type snapProc struct {
