@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 		"adopter":    helperAdopter,
 		"threadexec": helperThreadExec,
 		"churn":      helperChurn,
+		"forker":     helperForker,
 	})
 	os.Exit(m.Run())
 }
@@ -90,6 +91,21 @@ func helperThreadExec([]string) int {
 			return 1
 		}
 	}
+}
+
+// helperForker starts a sleeping child for every line it reads and prints
+// the child's pid.
+func helperForker([]string) int {
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		c := testutil.HelperCmd("sleep", "forked")
+		if err := c.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println(c.Process.Pid)
+	}
+	return 0
 }
 
 // helperChurn forks args[0] short-lived processes, a fifth of them leaving
