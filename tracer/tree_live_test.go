@@ -43,12 +43,20 @@ type snapProc struct {
 	ctr         *Container
 }
 
-func startLiveTree(t *testing.T, opts Options, treeOpts TreeOptions) *liveTree {
+// startLiveTree opens a tracer, calls follow (if any) to fill its followed
+// set, seeds a tree and keeps it from the events.
+func startLiveTree(t *testing.T, opts Options, treeOpts TreeOptions, follow ...func(*Tracer) error) *liveTree {
 	t.Helper()
 	testutil.RequireRoot(t)
 	tr, err := Open(opts)
 	if err != nil {
 		t.Fatalf("opening tracer: %+v", err)
+	}
+	for _, f := range follow {
+		if err := f(tr); err != nil {
+			tr.Close()
+			t.Fatalf("following: %v", err)
+		}
 	}
 	tree := NewTree(treeOpts)
 	if err := tree.Seed(); err != nil {
