@@ -69,7 +69,7 @@ func runTree(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	t, tree, err := openTree(opts, cfg.containers, cfg.pid)
+	t, tree, err := openTree(opts, treeScope{containers: cfg.containers, pid: cfg.pid, byPID: cfg.pid != 0})
 	if err != nil {
 		return err
 	}
@@ -116,28 +116,36 @@ func runTree(c *cli.Context) error {
 	}
 }
 
+// treeScope is what a tree holds: every process, the containerd shims and
+// their descendants, or one process and its descendants.
+type treeScope struct {
+	containers bool
+	byPID      bool
+	pid        uint32
+}
+
 // openTree opens the tracer, narrows what the kernel sends to the processes
-// asked for, and seeds a tree of them from /proc, in that order: events that
+// in scope, and seeds a tree of them from /proc, in that order: events that
 // happen during the scan are queued, not missed.
-func openTree(opts tracer.Options, containers bool, pid uint32) (*tracer.Tracer, *tracer.Tree, error) {
+func openTree(opts tracer.Options, scope treeScope) (*tracer.Tracer, *tracer.Tree, error) {
 	var treeOpts tracer.TreeOptions
 	switch {
-	case containers:
+	case scope.containers:
 		opts.Filter.Follow, opts.Filter.Shims = true, true
 		treeOpts.Root = func(_ uint32, comm string) bool { return comm == "containerd-shim" }
-	case pid != 0:
+	case scope.byPID:
 		opts.Filter.Follow = true
-		treeOpts.Root = func(p uint32, _ string) bool { return p == pid }
+		treeOpts.Root = func(p uint32, _ string) bool { return p == scope.pid }
 	}
 	t, err := tracer.Open(opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	switch {
-	case containers:
+	case scope.containers:
 		err = t.FollowShims()
-	case pid != 0:
-		err = t.FollowTree(pid)
+	case scope.byPID:
+		err = t.FollowTree(scope.pid)
 	}
 	if err != nil {
 		t.Close()
