@@ -180,8 +180,11 @@ func TestDockerTreeSeesContainerStartedBefore(t *testing.T) {
 	if shim.Container != nil {
 		t.Errorf("shim %d: container %s, want null (a shim is not inside its container)", shimPID, describe(shim.Container))
 	}
-	if shim.Shim != nil && !*shim.Shim {
-		t.Errorf("shim %d: shim false, want true", shimPID)
+	if shim.Shim == nil || *shim.Shim != want {
+		t.Errorf("shim %d: shim %s, want %+v", shimPID, describe(shim.Shim), want)
+	}
+	if init.Shim != nil {
+		t.Errorf("container init %d: shim %s, want null", initPID, describe(init.Shim))
 	}
 }
 

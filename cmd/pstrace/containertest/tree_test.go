@@ -16,8 +16,8 @@ type treeProcess struct {
 	NsPID     uint32     `json:"ns_pid"`
 	Depth     int        `json:"depth"`
 	Container *container `json:"container"`
-	// Shim marks a containerd shim, when the output says so.
-	Shim *bool `json:"shim"`
+	// Shim is the container a containerd shim serves, nil for any other process.
+	Shim *container `json:"shim"`
 }
 
 // snapshot is one line of `pstrace tree --format json`.
