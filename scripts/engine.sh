@@ -6,6 +6,9 @@
 #                           the offline test image and rootfs
 #   scripts/engine.sh down  remove the tests' leftover containers, then stop the daemons
 #                           that `up` started (never one it found running)
+#   scripts/engine.sh run CMD...
+#                           up, run CMD, then stop what this up started, however CMD
+#                           ends; exits with CMD's status
 #
 # Works without systemd and without a network: dockerd gets no bridge and no iptables,
 # and the image is a busybox-static rootfs imported with `docker import`.
@@ -22,6 +25,9 @@ ctr_prefix=pstrace-test-
 wait_seconds=${PSTRACE_ENGINE_WAIT:-90}
 
 say() { echo "engine: $*" >&2; }
+
+# Daemons this invocation started, in order.
+started=()
 
 containerd_up() { ctr --address "$containerd_sock" version >/dev/null 2>&1; }
 dockerd_up() { docker -H "unix://$docker_sock" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -52,6 +58,7 @@ launch() {
 	setsid "$@" >>"$log" 2>&1 </dev/null &
 	local pid=$!
 	echo "$pid $(start_time "$pid")" >"$state/$name.pid"
+	started+=("$name")
 	local i
 	for ((i = 0; i < wait_seconds * 5; i++)); do
 		"$check" && return 0
@@ -158,11 +165,28 @@ down() {
 	stop containerd
 }
 
+# stop_started undoes this invocation's up, and nothing an earlier one did.
+stop_started() {
+	[ ${#started[@]} -gt 0 ] || return 0
+	remove_test_containers
+	local i
+	for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+		stop "${started[i]}"
+	done
+}
+
 case ${1:-} in
 up) up ;;
 down) down ;;
+run)
+	shift
+	[ $# -gt 0 ] || { echo "usage: $0 run CMD..." >&2; exit 1; }
+	trap stop_started EXIT
+	up
+	"$@"
+	;;
 *)
-	echo "usage: $0 up|down" >&2
+	echo "usage: $0 up|down|run CMD..." >&2
 	exit 1
 	;;
 esac

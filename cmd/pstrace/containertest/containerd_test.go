@@ -20,7 +20,7 @@ func TestContainerdRunFlagsEveryProcess(t *testing.T) {
 
 	shell := s.until("exec of the container's shell", func(ev *event) bool { return execOf(ev, "sh", id) })
 	inside := checkContainerEvents(t, s, shimOf(t, s, shell, id), id, "default")
-	if n := countExecs(s, inside, "true"); n != 3 {
+	if n := s.countExecs(inside, "true", ""); n != 3 {
 		t.Errorf("saw %d execs of /bin/true below the shim, want 3", n)
 	}
 	checkNotFlagged(t, s, uint32(cli.Process.Pid), "the ctr CLI")

@@ -22,35 +22,29 @@ func shimOf(t *testing.T, s *eventStream, shell event, id string) uint32 {
 // checkContainerEvents checks the events of the processes below the shim of
 // container id: every exec and exit carries the container, the shim's own
 // events carry none, and no process outside carries the container's id. It
-// returns the processes below the shim.
-func checkContainerEvents(t *testing.T, s *eventStream, shim uint32, id, namespace string) map[uint32]bool {
+// returns which events s saw are below the shim.
+func checkContainerEvents(t *testing.T, s *eventStream, shim uint32, id, namespace string) []bool {
 	t.Helper()
 	want := container{ID: id, Namespace: namespace, ShimPID: shim, Source: "shim"}
-	inside := s.descendants(shim)
-	delete(inside, shim)
-	if n := s.checkFlagged(inside, want); n == 0 {
-		t.Fatal("no exec or exit event below the shim")
-	}
-	for _, ev := range s.seen {
+	mask := s.below(shim)
+	n := 0
+	for i, ev := range s.seen {
 		switch {
+		case mask[i] && (ev.Type == "exec" || ev.Type == "exit"):
+			n++
+			if ev.Container == nil || *ev.Container != want {
+				t.Errorf("%s of pid %d (%s %v): container %s, want %+v", ev.Type, ev.PID, ev.Comm, ev.Args, describe(ev.Container), want)
+			}
 		case ev.PID == shim && ev.Container != nil:
 			t.Errorf("%s of the shim %d: container %s, want null (a shim is not inside its container)", ev.Type, shim, describe(ev.Container))
-		case !inside[ev.PID] && ev.Container != nil && ev.Container.ID == id:
+		case !mask[i] && ev.Container != nil && ev.Container.ID == id:
 			t.Errorf("%s of pid %d (%s %v), not below the shim %d, carries the container %s", ev.Type, ev.PID, ev.Comm, ev.Args, shim, id)
 		}
 	}
-	return inside
-}
-
-// countExecs counts the execs of program base by the processes in pids.
-func countExecs(s *eventStream, pids map[uint32]bool, base string) int {
-	n := 0
-	for i := range s.seen {
-		if pids[s.seen[i].PID] && execOf(&s.seen[i], base, "") {
-			n++
-		}
+	if n == 0 {
+		t.Fatalf("no exec or exit event below the shim %d", shim)
 	}
-	return n
+	return mask
 }
 
 // checkNotFlagged fails the test unless pid has events, all without a container.
@@ -95,10 +89,10 @@ func TestDockerRunFlagsEveryProcess(t *testing.T) {
 
 	shell := s.until("exec of the container's shell", func(ev *event) bool { return execOf(ev, "sh", name) })
 	inside := checkContainerEvents(t, s, shimOf(t, s, shell, id), id, "moby")
-	if n := countExecs(s, inside, "true"); n != 3 {
+	if n := s.countExecs(inside, "true", ""); n != 3 {
 		t.Errorf("saw %d execs of /bin/true below the shim, want 3", n)
 	}
-	if n := countExecs(s, inside, "sleep"); n != 1 {
+	if n := s.countExecs(inside, "sleep", ""); n != 1 {
 		t.Errorf("saw %d execs of sleep below the shim, want 1", n)
 	}
 	checkNotFlagged(t, s, uint32(cli.Process.Pid), "the docker CLI")
@@ -145,10 +139,10 @@ func TestDockerExecIsFlagged(t *testing.T) {
 	shell := s.until("exec of the docker exec'd shell", func(ev *event) bool { return execOf(ev, "sh", token) })
 	// The shim predates pstrace: /proc names it, the fork events lead to it.
 	inside := checkContainerEvents(t, s, shimPID, id, "moby")
-	if !inside[shell.PID] {
+	if s.countExecs(inside, "sh", token) != 1 {
 		t.Fatalf("the exec'd shell %d is not below the container's shim %d in the fork events", shell.PID, shimPID)
 	}
-	if n := countExecs(s, inside, "true"); n != 1 {
+	if n := s.countExecs(inside, "true", ""); n != 1 {
 		t.Errorf("saw %d execs of /bin/true below the shim, want 1", n)
 	}
 }

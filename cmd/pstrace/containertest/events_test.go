@@ -110,15 +110,31 @@ func (s *eventStream) lost() uint64 {
 	return n
 }
 
-// descendants returns pid and every process seen forked below it.
-func (s *eventStream) descendants(pid uint32) map[uint32]bool {
-	in := map[uint32]bool{pid: true}
-	for _, ev := range s.seen {
-		if ev.Type == "fork" && in[ev.PPID] {
-			in[ev.PID] = true
+// below tells, for each event seen, whether its process then descended
+// from pid by the fork events seen. Pid numbers are reused: a fork from
+// outside takes its number out again.
+func (s *eventStream) below(pid uint32) []bool {
+	in := map[uint32]bool{}
+	mask := make([]bool, len(s.seen))
+	for i, ev := range s.seen {
+		if ev.Type == "fork" {
+			in[ev.PID] = ev.PPID == pid || in[ev.PPID]
+		}
+		mask[i] = in[ev.PID]
+	}
+	return mask
+}
+
+// countExecs counts the execs of program base with an argument containing
+// arg by the processes mask selects.
+func (s *eventStream) countExecs(mask []bool, base, arg string) int {
+	n := 0
+	for i := range s.seen {
+		if mask[i] && execOf(&s.seen[i], base, arg) {
+			n++
 		}
 	}
-	return in
+	return n
 }
 
 // program is the name an exec ran under: its argv[0], since busybox's
@@ -169,23 +185,6 @@ func (s *eventStream) nearestShim(pid uint32, id string) uint32 {
 		}
 	}
 	return 0
-}
-
-// checkFlagged fails the test unless every exec and exit event of the
-// processes in pids carries the container want.
-func (s *eventStream) checkFlagged(pids map[uint32]bool, want container) int {
-	s.t.Helper()
-	n := 0
-	for _, ev := range s.seen {
-		if !pids[ev.PID] || (ev.Type != "exec" && ev.Type != "exit") {
-			continue
-		}
-		n++
-		if ev.Container == nil || *ev.Container != want {
-			s.t.Errorf("%s of pid %d (%s %v): container %s, want %+v", ev.Type, ev.PID, ev.Comm, ev.Args, describe(ev.Container), want)
-		}
-	}
-	return n
 }
 
 // describe prints a container object as the failure messages show it.
