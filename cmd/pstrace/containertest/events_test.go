@@ -42,7 +42,13 @@ type eventStream struct {
 // exec of a marker process started after it has been reported.
 func watchEvents(t *testing.T) *eventStream {
 	t.Helper()
-	s := &eventStream{t: t, p: startPstrace(t, "--drain-interval", "50ms", "events", "--format", "json")}
+	// A larger ring than the default: other tests may churn processes meanwhile.
+	s := &eventStream{t: t, p: startPstrace(t, "--ring-size", fmt.Sprint(16<<20), "--drain-interval", "50ms", "events", "--format", "json")}
+	t.Cleanup(func() {
+		if n := s.lost(); n > 0 && t.Failed() {
+			t.Logf("pstrace lost %d events during this test: a missing one may explain the failure", n)
+		}
+	})
 	s.sync()
 	return s
 }
@@ -87,14 +93,15 @@ func (s *eventStream) until(what string, match func(*event) bool) event {
 		}
 	}
 	for {
+		line := s.p.next(hangGuard)
+		if line == nil {
+			s.t.Fatalf("pstrace printed nothing for %v while the test waited for the %s", hangGuard, what)
+		}
 		var ev event
-		mustJSON(s.t, s.p.next(0), &ev)
+		mustJSON(s.t, line, &ev)
 		s.seen = append(s.seen, ev)
 		if match(&ev) {
 			return ev
-		}
-		if ev.Type == "lost" {
-			s.t.Logf("pstrace lost %d events while waiting for %s", ev.Count, what)
 		}
 	}
 }
