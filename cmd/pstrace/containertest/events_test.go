@@ -56,7 +56,7 @@ func watchEvents(t *testing.T) *eventStream {
 // sync runs /bin/true until one run's exit is reported, and so every event
 // that happened before it has been read (the ring buffer keeps order). A
 // marker started before the programs attach is never reported: a fresh one
-// is started whenever the stream goes quiet for a while.
+// is started every two seconds until one is.
 func (s *eventStream) sync() {
 	s.t.Helper()
 	markers := map[uint32]bool{}
@@ -67,8 +67,8 @@ func (s *eventStream) sync() {
 			s.t.Fatalf("running marker /bin/true: %v", err)
 		}
 		markers[uint32(cmd.Process.Pid)] = true
-		quietSince := time.Now()
-		for time.Since(quietSince) < 2*time.Second {
+		ranAt := time.Now()
+		for time.Since(ranAt) < 2*time.Second {
 			line := s.p.next(500 * time.Millisecond)
 			if line == nil {
 				continue
