@@ -19,7 +19,9 @@ fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root" # it becomes /, which tests running as other users must traverse
 mkdir -p "$root"/{bin,dev,etc,proc,root,sys,tmp,src}
+chmod 1777 "$root/tmp"
 cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"

@@ -100,8 +100,8 @@ for name in "${names[@]}"; do
 	verdict=ok
 	if [ "$fail" != 0 ] || [ "$pass" = 0 ]; then
 		verdict=FAIL failed=1
-		echo "vmtest: $name: $fail failed, $pass passed; the console:"
-		sed 's/^/    /' <<<"$console"
+		echo "vmtest: $name: $fail failed, $pass passed (console: $log)"
+		[ "${VMTEST_VERBOSE:-}" = 1 ] || sed 's/^/    /' <<<"$console"
 	fi
 	row "$name" "$(field kernel)" "$verdict" "$pass" "$fail" "$(field skip)" "${booted}s" "${secs}s"
 done
