@@ -61,7 +61,7 @@ func (r *report) targets() []target {
 	ts = append(ts, target{Goal: "tracer CPU per 1,000 events below every peer's", Measured: cpuText, Met: cpuMet})
 
 	if b, ok := findBench(r.GoBench, benchDecodeTree); ok {
-		evs, allocs := b.Metrics["events/s"], b.Metrics["allocs/op"]
+		evs, allocs := b.Metrics["events/s"], b.Metrics["allocs/event"]
 		ts = append(ts, target{
 			Goal:     "Go pipeline (decode + tree update) >= 1,000,000 events/s per core, 0 allocs/event",
 			Measured: fmt.Sprintf("%.0f events/s, %.2f allocs/event", evs, allocs),
