@@ -33,6 +33,7 @@ mkdir -p "$out"
 go build -o "$out/spawnstorm" ./bench/spawnstorm
 go build -o "$out/benchrun" ./bench/benchrun
 go test -c -o "$out/tracer.test" ./tracer
+go test -c -o "$out/pstrace.test" ./cmd/pstrace
 
 # The Go pipeline, then each tree size in a process of its own so that its
 # RSS is that tree's alone.
@@ -43,6 +44,8 @@ echo "bench: Go pipeline and memory benchmarks"
 	for n in 10000 100000; do
 		../"$out"/tracer.test -test.run '^$' -test.bench "LiveProcesses/$n\$" -test.benchtime 1x
 	done
+	cd ../cmd/pstrace
+	../../"$out"/pstrace.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
 ) | tee "$out/gobench.txt" | grep '^Benchmark'
 
 was=$(cat /proc/sys/kernel/bpf_stats_enabled)
