@@ -14,8 +14,8 @@ import (
 // The Go half of pstrace's pipeline, measured alone on synthesised ring
 // buffer records: decode, tree update and JSON encoding, one event per op.
 
-// record is a ring buffer record as bpf/pstrace.bpf.c writes it.
-type record struct {
+// synthRecord is a ring buffer record as bpf/pstrace.bpf.c writes it.
+type synthRecord struct {
 	typ           Type
 	pid, ppid     uint32
 	startNs, now  uint64
@@ -29,7 +29,7 @@ type record struct {
 }
 
 // appendRaw appends r's bytes to dst[:0].
-func (r *record) appendRaw(dst []byte) []byte {
+func (r *synthRecord) appendRaw(dst []byte) []byte {
 	argsLen := 0
 	for _, a := range r.args {
 		argsLen += len(a) + 1
@@ -65,15 +65,15 @@ func (r *record) appendRaw(dst []byte) []byte {
 const benchSpawner = 500
 
 // lifecycle is the fork, exec and exit records of one short process.
-func lifecycle(pid uint32, startNs uint64) [3]record {
-	base := record{pid: pid, tid: pid, ppid: benchSpawner, startNs: startNs, now: startNs, comm: "bash", cgroup: 4242, uid: 1000, gid: 1000}
+func lifecycle(pid uint32, startNs uint64) [3]synthRecord {
+	base := synthRecord{pid: pid, tid: pid, ppid: benchSpawner, startNs: startNs, now: startNs, comm: "bash", cgroup: 4242, uid: 1000, gid: 1000}
 	fork, exec, exit := base, base, base
 	fork.typ = TypeFork
 	exec.typ, exec.now, exec.comm = TypeExec, startNs+200_000, "git"
 	exec.filename = "/usr/bin/git"
 	exec.args = []string{"git", "-C", "/home/user/src/project", "status", "--porcelain=v2", "--branch"}
 	exit.typ, exit.now, exit.comm, exit.reaper = TypeExit, startNs+3_000_000, "git", 1
-	return [3]record{fork, exec, exit}
+	return [3]synthRecord{fork, exec, exit}
 }
 
 // benchTree is a tree of the spawner and `live` other processes, built by
@@ -89,7 +89,7 @@ func benchTree(tb testing.TB, live int) *Tree {
 		raw []byte
 		ev  Event
 	)
-	apply := func(r *record) {
+	apply := func(r *synthRecord) {
 		raw = r.appendRaw(raw)
 		if err := Decode(raw, &ev); err != nil {
 			tb.Fatal(err)

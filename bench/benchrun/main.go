@@ -51,7 +51,7 @@ func run() error {
 	rn := &runner{storm: c.storm, outDir: c.workDir}
 
 	var err error
-	if rep.Rounds, err = rn.rounds(tools(c.pstrace, c.script), c.rounds, c.spawns); err != nil {
+	if rep.Rounds, rep.Failed, err = rn.rounds(tools(c.pstrace, c.script), c.rounds, c.spawns); err != nil {
 		return err
 	}
 	progress("fastest spawn rate under pstrace")
@@ -77,15 +77,27 @@ func run() error {
 }
 
 // rounds runs a storm under every tool in turn, round after round; each round
-// starts one tool further on, so no tool always follows the same one.
-func (rn *runner) rounds(ts []tracerTool, rounds, spawns int) (map[string][]runResult, error) {
+// starts one tool further on, so no tool always follows the same one. A peer
+// that fails is reported and left out of later rounds; pstrace failing, or
+// the storm, ends the benchmark.
+func (rn *runner) rounds(ts []tracerTool, rounds, spawns int) (map[string][]runResult, map[string]string, error) {
 	out := map[string][]runResult{}
+	failed := map[string]string{}
 	for r := 0; r < rounds; r++ {
 		for i := range ts {
 			t := ts[(i+r)%len(ts)]
+			if failed[t.Name] != "" {
+				continue
+			}
 			res, err := rn.runUnder(t, "-n", strconv.Itoa(spawns), "-workers", "2")
+			if err != nil && t.Peer {
+				progress("round %d/%d %s failed: %v", r+1, rounds, t.Name, err)
+				failed[t.Name] = err.Error()
+				delete(out, t.Name)
+				continue
+			}
 			if err != nil {
-				return nil, fmt.Errorf("round %d, %s: %w", r+1, t.Name, err)
+				return nil, nil, fmt.Errorf("round %d, %s: %w", r+1, t.Name, err)
 			}
 			ns, runs := res.kernelNs()
 			progress("round %d/%d %-36s %6.0f spawns/s  kernel %6.0f ns/spawn (%d runs)  cpu %5.1f ms  events %d lost %d",
@@ -94,7 +106,7 @@ func (rn *runner) rounds(ts []tracerTool, rounds, spawns int) (map[string][]runR
 			out[t.Name] = append(out[t.Name], res)
 		}
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 // maxRate runs pstrace with its defaults under a storm with more workers than

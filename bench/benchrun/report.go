@@ -18,6 +18,7 @@ type report struct {
 	Config                config
 	Machine               machine
 	Rounds                map[string][]runResult
+	Failed                map[string]string // peers that could not run, and why
 	MaxRate               runResult
 	Filter                []filterResult
 	Drain                 []drainResult
@@ -66,6 +67,13 @@ func (r *report) markdown() []byte {
 		w("| %s | %s | **%s** |\n", t.Goal, t.Measured, res)
 	}
 	w("\n")
+	if len(r.Failed) > 0 {
+		w("## Peers that could not be measured\n\n")
+		for name, why := range r.Failed {
+			w("- %s: %s\n", name, why)
+		}
+		w("\n")
+	}
 	r.writeLosses(w)
 	r.writeKernel(w)
 	r.writeStorm(w)
