@@ -7,8 +7,8 @@ import (
 	"pstrace/internal/testutil"
 )
 
-// testHelpers are the helper processes the tests start (testutil.HelperCmd);
-// test files add theirs in init.
+// testHelpers are the workloads the tests start as processes of their own
+// (testutil.HelperCmd). Test files add theirs in init.
 var testHelpers = map[string]func(args []string) int{}
 
 func TestMain(m *testing.M) {
