@@ -51,7 +51,7 @@ func newApp() *cli.App {
 		Usage:           "trace process forks, execs and exits, live",
 		HideHelpCommand: true,
 		Flags:           globalFlags(),
-		Commands:        []*cli.Command{eventsCommand()},
+		Commands:        []*cli.Command{eventsCommand(), treeCommand()},
 		OnUsageError:    usageError,
 		CommandNotFound: func(_ *cli.Context, name string) {
 			unknownCommand = name

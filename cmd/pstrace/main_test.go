@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"pstrace/internal/testutil"
 )
@@ -17,6 +18,8 @@ func TestMain(m *testing.M) {
 		"pstrace":            func([]string) int { main(); return 0 },
 		"pstrace-hidden-btf": runWithoutKernelBTF,
 		"spawn-loop":         spawnLoop,
+		"sleep":              func([]string) int { time.Sleep(time.Hour); return 0 },
+		"forker":             helperForker,
 	})
 	os.Exit(m.Run())
 }

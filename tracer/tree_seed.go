@@ -1,0 +1,204 @@
+package tracer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Seed (re)builds the tree from /proc. Open the Tracer first: the events it
+// queues meanwhile are then applied on top, and those the scan already saw
+// change nothing, so a process that forks, execs or exits during the scan
+// is neither lost nor resurrected.
+func (t *Tree) Seed() error {
+	pids, err := ListPIDs(t.opts.Proc)
+	if err != nil {
+		return err
+	}
+	t.reset()
+	t.clock.sync()
+	matches := make(map[int32]cgroupMatch)
+	for _, pid := range pids {
+		sp, err := t.readProc(pid)
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) || errors.Is(err, errGone) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		i := t.alloc(pid)
+		t.nodes[i] = sp.node
+		t.byPID[pid] = i
+		matches[i] = sp.cgroup
+	}
+	for _, i := range t.byPID {
+		t.linkParent(i)
+	}
+	t.walkAll(func(i int32) {
+		n := &t.nodes[i]
+		if n.flags&flagKernel == 0 {
+			n.ctr = t.containerOf(i, matches[i])
+		}
+	})
+	if t.opts.Root != nil {
+		t.prune()
+	}
+	return nil
+}
+
+// errGone marks a process that is dead, or dying, though /proc still lists it.
+var errGone = errors.New("process is exiting")
+
+type seededProc struct {
+	node   node
+	cgroup cgroupMatch
+}
+
+// readProc reads what the tree keeps of one process. A zombie, or a process
+// whose one thread is exiting, is gone already: its exit event, if the
+// tracer saw it, must not find it.
+func (t *Tree) readProc(pid uint32) (seededProc, error) {
+	var sp seededProc
+	dir := t.opts.Proc + "/" + strconv.FormatUint(uint64(pid), 10) + "/"
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return sp, fmt.Errorf("reading the boot clock: %w", err)
+	}
+	stat, err := os.ReadFile(dir + "stat")
+	if err != nil {
+		return sp, err
+	}
+	st, err := parseStat(pid, stat)
+	if err != nil {
+		return sp, err
+	}
+	if dying(stat) {
+		return sp, errGone
+	}
+	status, err := os.ReadFile(dir + "status")
+	if err != nil {
+		return sp, err
+	}
+	cmdline, err := os.ReadFile(dir + "cmdline")
+	if err != nil {
+		return sp, err
+	}
+	cgroups, err := os.ReadFile(dir + "cgroup")
+	if err != nil {
+		return sp, err
+	}
+	n := &sp.node
+	*n = node{pid: pid, ppid: st.PPID, parent: none, child: none, next: none, prev: none,
+		startNs: st.StartTime * (1e9 / userHZ), readNs: uint64(ts.Nano())}
+	n.uid = statusField(status, "Uid:", false)
+	n.nsPID = statusField(status, "NSpid:", true)
+	n.setComm([]byte(st.Comm))
+	if len(cmdline) > 0 {
+		n.args = bytes.Clone(cmdline) // ReadFile leaves spare capacity: 100,000 of them add up
+	}
+	if st.Kernel {
+		n.flags |= flagKernel
+	} else if st.Comm == shimComm {
+		n.flags |= flagShim
+	}
+	v2, m := procCgroupMatch(cgroups)
+	if n.cgroup = t.cgroups.idOf(v2); n.cgroup != 0 {
+		if _, ok := t.cgroups.cache[n.cgroup]; !ok {
+			t.cgroups.remember(n.cgroup, parseCgroupPath(v2))
+		}
+	}
+	sp.cgroup = m
+	return sp, nil
+}
+
+// dying reads /proc/PID/stat's state, flags and thread count: a zombie
+// (its threads all gone) or a lone thread with PF_EXITING set.
+func dying(stat []byte) bool {
+	end := bytes.LastIndexByte(stat, ')')
+	f := bytes.Fields(stat[end+1:])
+	if len(f) < 18 {
+		return false
+	}
+	const pfExiting = 0x4
+	flags, _ := strconv.ParseUint(string(f[6]), 10, 32)
+	threads, _ := strconv.ParseUint(string(f[17]), 10, 32)
+	state := f[0][0]
+	return threads <= 1 && (state == 'Z' || state == 'X' || flags&pfExiting != 0)
+}
+
+// statusField reads the first (or, with last, the last) number of a line of
+// /proc/PID/status: the real uid of "Uid:", the innermost pid of "NSpid:".
+func statusField(status []byte, name string, last bool) uint32 {
+	i := bytes.Index(status, []byte("\n"+name))
+	if i < 0 {
+		return 0
+	}
+	line := status[i+1+len(name):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	f := bytes.Fields(line)
+	if len(f) == 0 {
+		return 0
+	}
+	pick := f[0]
+	if last {
+		pick = f[len(f)-1]
+	}
+	v, _ := strconv.ParseUint(string(pick), 10, 32)
+	return uint32(v)
+}
+
+// walkAll calls fn for every node, each parent before its children.
+func (t *Tree) walkAll(fn func(i int32)) {
+	stack := append(t.scratch[:0], t.nodes[rootIndex].child)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i == none {
+			continue
+		}
+		fn(i)
+		stack = append(stack, t.nodes[i].next, t.nodes[i].child)
+	}
+	t.scratch = stack[:0]
+}
+
+// prune keeps only the subtrees of the processes opts.Root accepts; their
+// roots go to the top of the tree.
+func (t *Tree) prune() {
+	keep := make(map[int32]bool)
+	var mark func(i int32)
+	mark = func(i int32) {
+		keep[i] = true
+		for c := t.nodes[i].child; c != none; c = t.nodes[c].next {
+			mark(c)
+		}
+	}
+	for _, i := range t.byPID {
+		n := &t.nodes[i]
+		if !keep[i] && t.opts.Root(n.pid, string(n.commBytes())) {
+			mark(i)
+		}
+	}
+	for pid, i := range t.byPID {
+		if !keep[i] {
+			delete(t.byPID, pid)
+			t.nodes[i] = node{parent: none, child: none, next: none, prev: none}
+			t.free = append(t.free, i)
+		}
+	}
+	t.nodes[rootIndex].child = none
+	for _, i := range t.byPID {
+		n := &t.nodes[i]
+		n.parent, n.child, n.next, n.prev = none, none, none, none
+	}
+	for _, i := range t.byPID {
+		t.linkParent(i)
+	}
+}
