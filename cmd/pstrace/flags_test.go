@@ -21,6 +21,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--bogus", "events"}, "flag provided but not defined: -bogus"},
 		{[]string{"events", "--ring-size", "1000"}, "--ring-size 1000: must be a power of two"},
 		{[]string{"events", "--ring-size", "-4096"}, "--ring-size -4096: must be a power of two"},
+		{[]string{"--ring-size", "1000", "events"}, "--ring-size 1000: must be a power of two"},
+		{[]string{"--drain-interval", "0s", "events", "--ring-size", "8192"}, "--drain-interval 0s: must be at least 1ms"},
 		{[]string{"events", "--ring-size", "abc"}, `invalid value "abc" for flag -ring-size`},
 		{[]string{"events", "--wakeup-bytes", "8192", "--ring-size", "4096"}, "--wakeup-bytes 8192: must not exceed --ring-size"},
 		{[]string{"events", "--drain-interval", "0s"}, "--drain-interval 0s: must be at least 1ms"},
