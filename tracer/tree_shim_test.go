@@ -104,4 +104,3 @@ func TestTreeShimDescendants(t *testing.T) {
 		})
 	}
 }
-
