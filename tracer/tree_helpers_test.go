@@ -17,17 +17,18 @@ import (
 	"pstrace/internal/testutil"
 )
 
-func TestMain(m *testing.M) {
-	testutil.RunHelper(map[string]func([]string) int{
+func init() {
+	for name, fn := range map[string]func([]string) int{
 		"sleep":      helperSleep,
-		"exit":       func([]string) int { return 0 },
+		"true":       func([]string) int { return 0 },
 		"orphaner":   helperOrphaner,
 		"adopter":    helperAdopter,
-		"threadexec": helperThreadExec,
+		"threadexec": helperTreeThreadExec,
 		"churn":      helperChurn,
 		"forker":     helperForker,
-	})
-	os.Exit(m.Run())
+	} {
+		testHelpers[name] = fn
+	}
 }
 
 // helperSleep stays alive until killed (or, as an orphan nobody kills, for
@@ -69,10 +70,10 @@ func helperAdopter(args []string) int {
 	return 0
 }
 
-// helperThreadExec execs a sleeper from a thread that is not the leader.
+// helperTreeThreadExec execs a sleeper from a thread that is not the leader.
 // Each goroutine keeps the thread it locks, so a goroutine that lands on
 // the leader holds it and the next one gets another thread.
-func helperThreadExec([]string) int {
+func helperTreeThreadExec([]string) int {
 	done := make(chan error)
 	for {
 		go func() {

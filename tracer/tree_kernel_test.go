@@ -34,7 +34,7 @@ func churn(t *testing.T, helpers, n int) (wait func()) {
 	go func() {
 		defer wg.Done()
 		for k := 0; k < n/20; k++ {
-			testHelper("exit", "short-lived").Run()
+			testHelper("true", "short-lived").Run()
 		}
 	}()
 	return func() {

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"regexp"
+	"strconv"
+)
+
+// tracerTool is one tracer under test: how to start it and how to read its output.
+type tracerTool struct {
+	Name string
+	// Cmd starts it; nil for the run without any tracer.
+	Cmd []string
+	// Progs is how many BPF programs it loads; 0 for none (forkstat).
+	Progs int
+	// Covers says which events it reports.
+	Covers string
+	// PerSpawn is the events it reports for one fork+exec+exit.
+	PerSpawn int
+	// count reads its stdout and stderr: the events reported and, where the
+	// tool says, the events it lost (-1 when it has no way to say).
+	count func(stdoutPath, stderrPath string) (events, lost int64)
+	// Peer marks the tools pstrace is compared with.
+	Peer bool
+}
+
+const (
+	nameNone     = "none"
+	namePstrace  = "pstrace"
+	nameFiltered = "pstrace --comm (all filtered out)"
+)
+
+func tools(pstrace, btScript string) []tracerTool {
+	return []tracerTool{
+		{Name: nameNone},
+		{
+			Name: namePstrace, Cmd: []string{pstrace, "events", "--format", "json"},
+			Progs: 3, Covers: "fork, exec (filename, argv), exit (status, reaper)", PerSpawn: 3,
+			count: countPstrace,
+		},
+		{
+			Name: nameFiltered, Cmd: []string{pstrace, "events", "--format", "json", "--comm", "no-such-comm"},
+			Progs: 3, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
+			count: countPstrace,
+		},
+		{
+			Name: "execsnoop (libbpf-tools)", Cmd: []string{"execsnoop"},
+			Progs: 2, Covers: "exec only (argv)", PerSpawn: 1, Peer: true,
+			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
+		},
+		{
+			Name: "exitsnoop (libbpf-tools)", Cmd: []string{"exitsnoop"},
+			Progs: 1, Covers: "exit only", PerSpawn: 1, Peer: true,
+			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
+		},
+		{
+			Name: "bpftrace script", Cmd: []string{"bpftrace", btScript},
+			Progs: 3, Covers: "fork, exec (filename), exit (every thread)", PerSpawn: 3, Peer: true,
+			count: countLines(nil, regexp.MustCompile(`^(fork|exec|exit) `), lostBpftrace),
+		},
+		{
+			Name: "forkstat (proc connector)", Cmd: []string{"forkstat", "-e", "fork,exec,exit"},
+			Progs: 0, Covers: "fork, exec, exit (reads /proc per event)", PerSpawn: 3, Peer: true,
+			count: countForkstat,
+		},
+	}
+}
+
+var (
+	lostLibbpfTools = regexp.MustCompile(`Lost (\d+) events`)
+	lostBpftrace    = regexp.MustCompile(`Lost (\d+) events`)
+	pstraceEvent    = regexp.MustCompile(`^\{"type":"(fork|exec|exit)"`)
+	pstraceLost     = regexp.MustCompile(`^\{"type":"lost",.*"count":(\d+)`)
+	forkstatEvent   = regexp.MustCompile(`^\S+\s+(fork|exec|exit)\s+\d+\s+(\S+)`)
+)
+
+func countPstrace(stdoutPath, _ string) (events, lost int64) {
+	eachLine(stdoutPath, func(l string) {
+		if pstraceEvent.MatchString(l) {
+			events++
+		} else if m := pstraceLost.FindStringSubmatch(l); m != nil {
+			n, _ := strconv.ParseInt(m[1], 10, 64)
+			lost += n
+		}
+	})
+	return events, lost
+}
+
+// countLines counts the lines that are not a header (skip) or, when given,
+// that match keep; lost sums what a pattern finds in both streams.
+func countLines(skip, keep, lostRe *regexp.Regexp) func(stdoutPath, stderrPath string) (int64, int64) {
+	return func(stdoutPath, stderrPath string) (events, lost int64) {
+		eachLine(stdoutPath, func(l string) {
+			if (skip != nil && skip.MatchString(l)) || (keep != nil && !keep.MatchString(l)) || l == "" {
+				return
+			}
+			events++
+		})
+		for _, f := range []string{stdoutPath, stderrPath} {
+			eachLine(f, func(l string) {
+				if m := lostRe.FindStringSubmatch(l); m != nil {
+					n, _ := strconv.ParseInt(m[1], 10, 64)
+					lost += n
+				}
+			})
+		}
+		return events, lost
+	}
+}
+
+// countForkstat counts a fork once: forkstat prints it as a parent and a
+// child line. It has no lost counter.
+func countForkstat(stdoutPath, _ string) (events, lost int64) {
+	eachLine(stdoutPath, func(l string) {
+		m := forkstatEvent.FindStringSubmatch(l)
+		if m == nil || (m[1] == "fork" && m[2] == "child") {
+			return
+		}
+		events++
+	})
+	return events, -1
+}
+
+func eachLine(path string, fn func(string)) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 64<<10), 1<<20)
+	for s.Scan() {
+		fn(s.Text())
+	}
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# make bench: measures pstrace side by side with the classic process tracers
+# on this machine and writes BENCHMARKS.md. Needs root. BENCH_ROUNDS and
+# BENCH_SPAWNS make a quicker run (default 5 rounds of 2000 spawns).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: needs root (BPF programs and their statistics): run sudo make bench" >&2
+	exit 1
+fi
+
+# The peers, from the distribution.
+peers=(libbpf-tools bpftrace forkstat bpftool)
+missing=()
+for p in "${peers[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# execsnoop attaches to syscall tracepoints, which libbpf finds in tracefs.
+if ! mountpoint -q /sys/kernel/tracing; then
+	mount -t tracefs tracefs /sys/kernel/tracing
+fi
+
+out=bench/.out
+mkdir -p "$out"
+go build -o "$out/spawnstorm" ./bench/spawnstorm
+go build -o "$out/benchrun" ./bench/benchrun
+go test -c -o "$out/tracer.test" ./tracer
+go test -c -o "$out/pstrace.test" ./cmd/pstrace
+
+# The Go pipeline, then each tree size in a process of its own so that its
+# RSS is that tree's alone.
+echo "bench: Go pipeline and memory benchmarks"
+(
+	cd tracer
+	../"$out"/tracer.test -test.run '^$' -test.bench 'Pipeline' -test.benchmem -test.count 1
+	for n in 10000 100000; do
+		../"$out"/tracer.test -test.run '^$' -test.bench "LiveProcesses/$n\$" -test.benchtime 1x
+	done
+	cd ../cmd/pstrace
+	../../"$out"/pstrace.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
+) | tee "$out/gobench.txt" | grep '^Benchmark'
+
+was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+trap 'sysctl -qw kernel.bpf_stats_enabled="$was"' EXIT
+sysctl -qw kernel.bpf_stats_enabled=1
+
+"$out/benchrun" -pstrace ./pstrace -storm "$out/spawnstorm" -bpftrace-script bench/lifecycle.bt \
+	-go-bench "$out/gobench.txt" -out BENCHMARKS.md -work "$out" \
+	-rounds "${BENCH_ROUNDS:-5}" -spawns "${BENCH_SPAWNS:-2000}"
+echo "bench: wrote BENCHMARKS.md"

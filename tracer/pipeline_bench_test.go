@@ -1,0 +1,235 @@
+package tracer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// The Go half of pstrace's pipeline, measured alone on synthesised ring
+// buffer records: decode, tree update and JSON encoding, one event per op.
+
+// synthRecord is a ring buffer record as bpf/pstrace.bpf.c writes it.
+type synthRecord struct {
+	typ           Type
+	pid, ppid     uint32
+	startNs, now  uint64
+	comm          string
+	filename      string
+	args          []string
+	status        uint32
+	reaper        uint32
+	cgroup        uint64
+	uid, gid, tid uint32
+}
+
+// appendRaw appends r's bytes to dst[:0].
+func (r *synthRecord) appendRaw(dst []byte) []byte {
+	argsLen := 0
+	for _, a := range r.args {
+		argsLen += len(a) + 1
+	}
+	n := headerSize + len(r.filename) + argsLen
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	raw := dst[:n]
+	clear(raw[:headerSize])
+	le := binary.NativeEndian
+	le.PutUint64(raw[off.timeNs:], r.now)
+	le.PutUint64(raw[off.startNs:], r.startNs)
+	le.PutUint64(raw[off.cgroupID:], r.cgroup)
+	for o, v := range map[uintptr]uint32{
+		off.typ: uint32(r.typ), off.pid: r.pid, off.tid: r.tid, off.ppid: r.ppid, off.uid: r.uid, off.gid: r.gid,
+		off.nsPID: r.pid, off.exitStatus: r.status, off.reaper: r.reaper, off.argsLen: uint32(argsLen),
+	} {
+		le.PutUint32(raw[o:], v)
+	}
+	le.PutUint16(raw[off.filenameLen:], uint16(len(r.filename)))
+	copy(raw[off.comm:off.comm+15], r.comm)
+	p := headerSize + copy(raw[headerSize:], r.filename)
+	for _, a := range r.args {
+		p += copy(raw[p:], a)
+		raw[p] = 0
+		p++
+	}
+	return raw
+}
+
+// benchSpawner is the long-lived parent of the processes the stream spawns.
+const benchSpawner = 500
+
+// lifecycle is the fork, exec and exit records of one short process.
+func lifecycle(pid uint32, startNs uint64) [3]synthRecord {
+	base := synthRecord{pid: pid, tid: pid, ppid: benchSpawner, startNs: startNs, now: startNs, comm: "bash", cgroup: 4242, uid: 1000, gid: 1000}
+	fork, exec, exit := base, base, base
+	fork.typ = TypeFork
+	exec.typ, exec.now, exec.comm = TypeExec, startNs+200_000, "git"
+	exec.filename = "/usr/bin/git"
+	exec.args = []string{"git", "-C", "/home/user/src/project", "status", "--porcelain=v2", "--branch"}
+	exit.typ, exit.now, exit.comm, exit.reaper = TypeExit, startNs+3_000_000, "git", 1
+	return [3]synthRecord{fork, exec, exit}
+}
+
+// benchTree is a tree of the spawner and `live` other processes, built by
+// decoding records: a host with that many processes running.
+func benchTree(tb testing.TB, live int) *Tree {
+	tb.Helper()
+	tr := NewTree(TreeOptions{Proc: tb.TempDir()})
+	tb.Cleanup(tr.Close)
+	if err := tr.Seed(); err != nil {
+		tb.Fatal(err)
+	}
+	var (
+		raw []byte
+		ev  Event
+	)
+	apply := func(r *synthRecord) {
+		raw = r.appendRaw(raw)
+		if err := Decode(raw, &ev); err != nil {
+			tb.Fatal(err)
+		}
+		if err := tr.Apply(&ev); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	spawner := lifecycle(benchSpawner, 1e9)
+	spawner[0].ppid = 1
+	apply(&spawner[0])
+	apply(&spawner[1])
+	for k := 0; k < live; k++ {
+		pid := uint32(1000 + k)
+		lc := lifecycle(pid, uint64(2e9)+uint64(k)*1e7)
+		// A bushy tree: each process under the spawner or an earlier one.
+		if k > 0 {
+			lc[0].ppid = 1000 + uint32((k*7919)%k)
+		}
+		lc[1].args = append(lc[1].args[:len(lc[1].args):len(lc[1].args)], "--instance="+strconv.Itoa(k))
+		apply(&lc[0])
+		apply(&lc[1])
+	}
+	if got := tr.Len(); got != live+1 {
+		tb.Fatalf("tree holds %d processes, want %d", got, live+1)
+	}
+	return tr
+}
+
+// stream is the raw records of n short processes spawned one after another.
+func stream(n int) [][]byte {
+	var out [][]byte
+	for k := 0; k < n; k++ {
+		lc := lifecycle(uint32(200_000+k), uint64(5e12)+uint64(k)*1e7)
+		for i := range lc {
+			out = append(out, lc[i].appendRaw(nil))
+		}
+	}
+	return out
+}
+
+func BenchmarkPipeline(b *testing.B) {
+	records := stream(1024)
+	var clock bootClock
+	clock.sync()
+	steps := []struct {
+		name       string
+		tree, json bool
+	}{
+		{"decode", false, false},
+		{"decode+json", false, true},
+		{"decode+tree", true, false},
+		{"decode+tree+json", true, true},
+	}
+	for _, s := range steps {
+		b.Run(s.name, func(b *testing.B) {
+			var tr *Tree
+			if s.tree {
+				tr = benchTree(b, 1000)
+			}
+			var (
+				ev  Event
+				buf = make([]byte, 0, 4096)
+				i   int
+			)
+			b.ReportAllocs()
+			mallocs := mallocCount()
+			for b.Loop() {
+				if err := Decode(records[i], &ev); err != nil {
+					b.Fatal(err)
+				}
+				ev.Time = clock.wall(ev.BootNs)
+				if s.tree {
+					if err := tr.Apply(&ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if s.json {
+					buf = AppendJSON(buf[:0], &ev)
+				}
+				if i++; i == len(records) {
+					i = 0
+				}
+			}
+			// -benchmem rounds allocs/op down to a whole number; this does not.
+			b.ReportMetric(float64(mallocCount()-mallocs)/float64(b.N), "allocs/event")
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkLiveProcesses builds trees of 10,000 and 100,000 live processes.
+// Run each size in its own process (-test.bench 'LiveProcesses/100000$'
+// -test.benchtime 1x) so that RSS is that tree's alone.
+func BenchmarkLiveProcesses(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				base := liveHeap()
+				tr := benchTree(b, n)
+				heap := liveHeap() - base
+				b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+				b.ReportMetric(float64(heap)/float64(n), "heap-bytes/proc")
+				b.ReportMetric(float64(rssBytes(b))/(1<<20), "rss-MiB")
+				runtime.KeepAlive(tr)
+			}
+		})
+	}
+}
+
+func mallocCount() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// rssBytes is this process's resident set size.
+func rssBytes(tb testing.TB) uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if v, ok := bytes.CutPrefix(s.Bytes(), []byte("VmRSS:")); ok {
+			kb, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatal(fmt.Errorf("no VmRSS in /proc/self/status"))
+	return 0
+}
