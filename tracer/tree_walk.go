@@ -11,6 +11,7 @@ import (
 type Process struct {
 	PID, PPID, UID, NsPID uint32
 	StartTime             time.Time // wall clock
+	StartNs               uint64    // CLOCK_BOOTTIME: with PID, tells a process apart
 	Comm                  []byte
 	Args                  []byte // NUL-terminated argv, nil for a kernel thread
 	// Container is the container the process runs in, nil if none. A shim
@@ -54,6 +55,7 @@ func (t *Tree) Walk(fn func(p *Process)) {
 			p = Process{
 				PID: n.pid, PPID: n.ppid, UID: n.uid, NsPID: n.nsPID,
 				StartTime: t.clock.wall(n.startNs),
+				StartNs:   n.startNs,
 				Comm:      n.commBytes(),
 				Args:      n.args,
 				Container: n.inside(),

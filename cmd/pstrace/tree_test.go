@@ -40,9 +40,14 @@ type forker struct {
 	out *bufio.Reader
 }
 
-func startForker(t *testing.T) *forker {
+// startForker starts the forker helper, after adjust has had its say on the
+// command.
+func startForker(t *testing.T, adjust ...func(*exec.Cmd)) *forker {
 	t.Helper()
 	c := testutil.HelperCmd("forker", "forker")
+	for _, f := range adjust {
+		f(c)
+	}
 	in, err := c.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

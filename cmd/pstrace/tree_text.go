@@ -28,7 +28,7 @@ type treeRow struct {
 // procKey tells processes apart across pid reuse.
 type procKey struct {
 	pid   uint32
-	start int64
+	start uint64
 }
 
 const (
@@ -53,7 +53,7 @@ func (v *treeView) frame(tree *tracer.Tree, now time.Time) []byte {
 	}
 	var rows []treeRow
 	tree.Walk(func(p *tracer.Process) {
-		rows = append(rows, treeRow{procKey{p.PID, p.StartTime.UnixNano()}, v.appendRow(nil, p)})
+		rows = append(rows, treeRow{procKey{p.PID, p.StartNs}, v.appendRow(nil, p)})
 	})
 	dst := v.buf[:0]
 	switch {
