@@ -58,6 +58,10 @@ func run() error {
 	if rep.MaxRate, err = rn.maxRate(tools(c.pstrace, c.script)[1], c.spawns); err != nil {
 		return err
 	}
+	progress("floor: minimal BPF programs")
+	if rep.Floor, err = rn.measureFloor(3); err != nil {
+		return err
+	}
 	progress("in-kernel filtering")
 	if rep.Filter, err = measureFilter(c.storm); err != nil {
 		return err

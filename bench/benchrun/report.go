@@ -20,6 +20,7 @@ type report struct {
 	Rounds                map[string][]runResult
 	Failed                map[string]string // peers that could not run, and why
 	MaxRate               runResult
+	Floor                 []floorResult
 	Filter                []filterResult
 	Drain                 []drainResult
 	GoBench               []goBench
@@ -108,6 +109,18 @@ func (r *report) writeLosses(w writer) {
 			lines = append(lines, fmt.Sprintf("Target not met: %s (%s).", t.Goal, t.Measured))
 		}
 	}
+	if len(r.Floor) > 1 {
+		rec := r.Floor[1].NsPerRun.Median
+		lines = append(lines, fmt.Sprintf("In the kernel, pstrace's programs take %s per run on average; on this machine a program that only queues one ring buffer record takes %s (an empty one %s). pstrace queues one record for each of fork, exec and exit, so about %s per spawn, %.0f%% of its measured %s, goes to the ring buffer alone, where the 1/20 target allows %s in all.",
+			ns(p.KernelNs.Median/p.RunsPerSpawn.Median), ns(rec), ns(r.Floor[0].NsPerRun.Median), ns(3*rec),
+			100*3*rec/p.KernelNs.Median, ns(p.KernelNs.Median), ns(r.figures("execsnoop (libbpf-tools)").KernelNs.Median/20)))
+	}
+	full, okFull := findBench(r.GoBench, benchDecodeTree)
+	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)
+	if okFull && okForkExit && full.Metrics["allocs/event"] > 0 {
+		lines = append(lines, fmt.Sprintf("The Go pipeline allocates %.2f times per event, all of it in exec: with forks and exits alone the tree makes %.5f allocations per event. The tree copies each exec's argv.",
+			full.Metrics["allocs/event"], forkExit.Metrics["allocs/event"]))
+	}
 	for _, f := range r.allFigures() {
 		if !f.Tool.Peer {
 			continue
@@ -140,15 +153,23 @@ func (r *report) writeKernel(w writer) {
 	p := r.figures(namePstrace)
 	w("## 1. In-kernel cost per process lifecycle\n\n")
 	w("Sum of each tool's own BPF programs' `run_time_ns` (bpftool, `kernel.bpf_stats_enabled=1`) over a storm of %d spawns of /bin/true by two workers, divided by the spawns. Programs run for every process on the host, so `runs/spawn` above the tool's share shows the rest of the machine's activity, which the figure includes. Median (min–max) over %d rounds.\n\n", r.Config.spawns, r.Config.rounds)
-	w("| Tracer | Covers | ns per spawn | runs/spawn | ns per spawn vs pstrace |\n|---|---|---|---|---|\n")
+	w("| Tracer | Covers | ns per spawn | runs/spawn | ns per run | ns per spawn vs pstrace |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.allFigures() {
 		if f.Tool.Progs == 0 {
 			continue
 		}
-		w("| %s | %s | %s | %.2f | %.2f× |\n", f.Tool.Name, f.Tool.Covers, rangeOf(f.KernelNs, ns),
-			f.RunsPerSpawn.Median, f.KernelNs.Median/p.KernelNs.Median)
+		w("| %s | %s | %s | %.2f | %s | %.2f× |\n", f.Tool.Name, f.Tool.Covers, rangeOf(f.KernelNs, ns),
+			f.RunsPerSpawn.Median, ns(f.KernelNs.Median/f.RunsPerSpawn.Median), f.KernelNs.Median/p.KernelNs.Median)
 	}
 	w("\nforkstat uses no BPF: the proc connector's cost in the kernel is not counted here; its CPU is in section 3.\n\n")
+	if len(r.Floor) > 0 {
+		w("The floor on this machine: minimal programs (bench/floor) on sched_process_fork, each attached alone under a storm of %d spawns, median (min–max) of %d rounds. Every pstrace hook that emits an event queues at least one such record.\n\n", floorSpawns, r.Floor[0].NsPerRun.N)
+		w("| Program | what it does | ns per run |\n|---|---|---|\n")
+		for i, f := range r.Floor {
+			w("| %s | %s | %s |\n", f.Program, floorCases[i].what, rangeOf(f.NsPerRun, ns))
+		}
+		w("\n")
+	}
 	if runs := r.Rounds[namePstrace]; len(runs) > 0 {
 		w("pstrace's programs, last round:\n\n| Program | runs | ns per run |\n|---|---|---|\n")
 		progs := runs[len(runs)-1].Progs

@@ -14,6 +14,7 @@ type target struct {
 // Names of the Go benchmarks the targets read (tracer/pipeline_bench_test.go).
 const (
 	benchDecodeTree = "BenchmarkPipeline/decode+tree"
+	benchForkExit   = "BenchmarkPipeline/decode+tree/fork+exit"
 	benchRSS100k    = "BenchmarkLiveProcesses/100000"
 )
 
