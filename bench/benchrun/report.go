@@ -118,7 +118,7 @@ func (r *report) writeLosses(w writer) {
 	full, okFull := findBench(r.GoBench, benchDecodeTree)
 	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)
 	if okFull && okForkExit && full.Metrics["allocs/event"] > 0 {
-		lines = append(lines, fmt.Sprintf("The Go pipeline allocates %.2f times per event, all of it in exec: with forks and exits alone the tree makes %.5f allocations per event. The tree copies each exec's argv.",
+		lines = append(lines, fmt.Sprintf("The Go pipeline allocates %.2f times per event, in the tree's handling of exec events: with forks and exits alone it makes %.5f allocations per event.",
 			full.Metrics["allocs/event"], forkExit.Metrics["allocs/event"]))
 	}
 	for _, f := range r.allFigures() {
