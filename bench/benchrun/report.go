@@ -83,6 +83,7 @@ func (r *report) markdown() []byte {
 	r.writeFilter(w)
 	r.writeDrain(w)
 	r.writeMethod(w)
+	r.writeRaw(w)
 	return b.Bytes()
 }
 
@@ -268,4 +269,21 @@ func (r *report) writeMethod(w writer) {
 	w("- In-kernel time is what the kernel's BPF statistics count, which includes the cost of a wakeup of the reader where a program does one; pstrace wakes its reader only once %d bytes are waiting and otherwise drains on a %v timer.\n",
 		tracer.DefaultWakeupBytes, tracer.DefaultDrainInterval)
 	w("- Go benchmarks and the memory figures come from `go test -run '^$' -bench . -benchmem` in tracer/; RSS is the benchmark process's VmRSS after building the tree, heap the live heap after a GC.\n")
+}
+
+// writeRaw lists every storm of the rounds as measured.
+func (r *report) writeRaw(w writer) {
+	w("\n## Raw figures of every storm\n\n")
+	w("| Round | Tracer | spawns | spawns/s | BPF run time ns | BPF runs | tracer CPU ns | utime+stime ticks | events | lost |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range tools(r.Config.pstrace, r.Config.script) {
+		for i, run := range r.Rounds[t.Name] {
+			ns, runs := run.kernelNs()
+			lost := "-"
+			if run.Lost >= 0 {
+				lost = fmt.Sprint(run.Lost)
+			}
+			w("| %d | %s | %d | %.1f | %d | %d | %d | %d | %d | %s |\n", i+1, t.Name, run.Storm.Spawns, run.Storm.SpawnsPerSec,
+				ns, runs, run.CPU.Ns, run.CPU.Ticks, run.Events, lost)
+		}
+	}
 }
