@@ -19,7 +19,7 @@ func main() {
 }
 
 type config struct {
-	pstrace, storm, script, out, workDir, goBench string
+	pstrace, storm, script, out, workDir, goBench, commit string
 	rounds, spawns                                int
 }
 
@@ -31,6 +31,7 @@ func run() error {
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "where to write the results")
 	flag.StringVar(&c.workDir, "work", "bench/.out", "directory for tracer output")
 	flag.StringVar(&c.goBench, "go-bench", "", "file with the output of the Go benchmarks (go test -bench)")
+	flag.StringVar(&c.commit, "commit", "unknown", "the source revision measured")
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds of storms, each under every tracer")
 	flag.IntVar(&c.spawns, "spawns", 2000, "spawns per storm")
 	flag.Parse()

@@ -50,6 +50,7 @@ func (r *report) markdown() []byte {
 	w("# Benchmarks\n\n")
 	w("Written by `make bench` (bench/run.sh); every figure below comes from that run. Do not edit by hand.\n\n")
 	w("- Date: %s to %s UTC\n", r.Start.Format("2006-01-02 15:04:05"), r.End.Format("15:04:05"))
+	w("- pstrace revision: %s\n", r.Config.commit)
 	w("- Kernel: %s; CPU: %s, %d cores; memory %s\n", m.Kernel, m.CPU, m.Cores, m.Memory)
 	w("- Load average (1, 5, 15 min) before: %s, after: %s. The machine was shared with other work during the run, so every figure carries its noise; medians and ranges over %d rounds are given.\n", r.LoadBefore, r.LoadAfter, r.Config.rounds)
 	var vers []string
