@@ -20,7 +20,7 @@ func main() {
 
 type config struct {
 	pstrace, storm, script, out, workDir, goBench, commit string
-	rounds, spawns                                int
+	rounds, spawns                                        int
 }
 
 func run() error {
