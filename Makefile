@@ -24,9 +24,10 @@ lint:
 deps:
 	scripts/deps.sh
 
-# Everything: build checks, unit and privileged tests on this kernel, then the VM kernels.
+# Everything: build checks, unit and privileged tests on this kernel (with containerd and
+# dockerd started for the container tests, and stopped after), then the VM kernels.
 test: deps lint check-generate build
-	$(GOTEST) ./...
+	scripts/engine.sh run $(GOTEST) ./...
 	$(MAKE) vmtest
 
 vmtest:

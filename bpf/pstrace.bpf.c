@@ -16,6 +16,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define PF_EXITING 0x00000004
 /* Deeper ancestor chains than this are taken to end at the namespace's init. */
 #define MAX_REAPER_DEPTH 64
+#define EEXIST 17
 
 /* Set by user space before load. */
 const volatile __u64 wakeup_bytes = 65536;
@@ -57,6 +58,24 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } followed SEC(".maps");
+
+/* A process, for as long as it lives: its pid and its start time. */
+struct process_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 start_ns;
+};
+
+/* Multi-threaded processes whose exit was reported. Threads that exit
+ * together can all find the live count at zero at sched_process_exit; the
+ * first to insert its process here reports, the others stay silent. Entries
+ * are never looked at again once every thread is gone: LRU drops them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct process_key);
+	__type(value, __u8);
+} exited SEC(".maps");
 
 /* Command names (zero-padded) whose events pass the filter. */
 struct {
@@ -278,6 +297,17 @@ static __always_inline int on_exit(struct task_struct *task)
 	/* Threads leave silently; the process exits with its last thread. */
 	if (BPF_CORE_READ(signal, live.counter) != 0)
 		return 0;
+	/* Other threads not yet released may have found the count at zero too. */
+	if (BPF_CORE_READ(signal, nr_threads) > 1) {
+		struct process_key key = {
+			.pid = pid,
+			.start_ns = BPF_CORE_READ(task, group_leader, start_boottime),
+		};
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&exited, &key, &one, BPF_NOEXIST) == -EEXIST)
+			return 0;
+	}
 
 	bpf_get_current_comm(comm, sizeof(comm));
 	pass = passes(pid, comm);
@@ -293,11 +323,12 @@ static __always_inline int on_exit(struct task_struct *task)
 	}
 	fill_common(e, task, EVENT_EXIT);
 	/* What wait(2) reports: the group's code after exit_group() or a fatal
-	 * signal, else the last thread's own. */
+	 * signal, else the code the leader thread passed to exit(2), even when
+	 * the leader exited before the last thread. */
 	if (BPF_CORE_READ(signal, flags) & SIGNAL_GROUP_EXIT)
 		e->exit_status = BPF_CORE_READ(signal, group_exit_code);
 	else
-		e->exit_status = BPF_CORE_READ(task, exit_code);
+		e->exit_status = BPF_CORE_READ(task, group_leader, exit_code);
 	e->reaper = find_reaper(task);
 	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;

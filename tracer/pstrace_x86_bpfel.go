@@ -40,12 +40,20 @@ type pstraceExecRecord struct {
 	Data [16896]int8
 }
 
+type pstraceProcessKey struct {
+	_       structs.HostLayout
+	Pid     uint32
+	Pad     uint32
+	StartNs uint64
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	pstraceMapComms          = "comms"
 	pstraceMapEvents         = "events"
+	pstraceMapExited         = "exited"
 	pstraceMapFollowed       = "followed"
 	pstraceMapLost           = "lost"
 	pstraceMapScratch        = "scratch"
@@ -117,6 +125,7 @@ type pstraceProgramSpecs struct {
 type pstraceMapSpecs struct {
 	Comms    *ebpf.MapSpec `ebpf:"comms"`
 	Events   *ebpf.MapSpec `ebpf:"events"`
+	Exited   *ebpf.MapSpec `ebpf:"exited"`
 	Followed *ebpf.MapSpec `ebpf:"followed"`
 	Lost     *ebpf.MapSpec `ebpf:"lost"`
 	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
@@ -154,6 +163,7 @@ func (o *pstraceObjects) Close() error {
 type pstraceMaps struct {
 	Comms    *ebpf.Map `ebpf:"comms"`
 	Events   *ebpf.Map `ebpf:"events"`
+	Exited   *ebpf.Map `ebpf:"exited"`
 	Followed *ebpf.Map `ebpf:"followed"`
 	Lost     *ebpf.Map `ebpf:"lost"`
 	Scratch  *ebpf.Map `ebpf:"scratch"`
@@ -163,6 +173,7 @@ func (m *pstraceMaps) Close() error {
 	return _PstraceClose(
 		m.Comms,
 		m.Events,
+		m.Exited,
 		m.Followed,
 		m.Lost,
 		m.Scratch,

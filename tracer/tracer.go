@@ -69,6 +69,9 @@ type Tracer struct {
 	clock    bootClock
 	lostSeen uint64
 	lostBuf  []uint64
+	// lastTick is when Read last did its timer work (cancellation, clock,
+	// lost counts): a reader that never finds the ring empty must still do it.
+	lastTick time.Time
 }
 
 // Open checks that the kernel can run pstrace, loads the BPF program and
@@ -101,7 +104,8 @@ func (t *Tracer) open(opts *Options) error {
 		return err
 	}
 	t.clock.sync()
-	t.rd.SetDeadline(time.Now().Add(t.interval))
+	t.lastTick = time.Now()
+	t.rd.SetDeadline(t.lastTick.Add(t.interval))
 	return nil
 }
 
@@ -159,11 +163,19 @@ func (t *Tracer) Close() error {
 
 // Read blocks until the next event and decodes it into ev, whose byte slices
 // stay valid until the next call. It returns ErrDrained when it has emptied
-// the ring buffer on its timer, and ctx.Err() once ctx is done (checked at
-// each drain, so within one drain interval).
+// the ring buffer on its timer, a TypeLost event when the kernel dropped
+// records, and ctx.Err() once ctx is done: all checked once per drain
+// interval, also while records keep arriving faster than they are read.
 func (t *Tracer) Read(ctx context.Context, ev *Event) error {
 	if t.rd == nil {
 		return ErrClosed
+	}
+	if time.Since(t.lastTick) >= t.interval {
+		// A flood keeps the ring from ever running empty, so the deadline
+		// below never fires: do the timer's work here instead.
+		if done, err := t.tick(ctx, ev); done {
+			return err
+		}
 	}
 	err := t.rd.ReadInto(&t.rec)
 	if err == nil {
@@ -179,20 +191,30 @@ func (t *Tracer) Read(ctx context.Context, ev *Event) error {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("reading ring buffer: %w", err)
 	}
-	t.rd.SetDeadline(time.Now().Add(t.interval))
-	if err := ctx.Err(); err != nil {
+	if done, err := t.tick(ctx, ev); done {
 		return err
+	}
+	return ErrDrained
+}
+
+// tick does the work of each drain interval and restarts the timer. done
+// tells whether Read should return err (nil with a TypeLost event in ev).
+func (t *Tracer) tick(ctx context.Context, ev *Event) (done bool, err error) {
+	t.lastTick = time.Now()
+	t.rd.SetDeadline(t.lastTick.Add(t.interval))
+	if err := ctx.Err(); err != nil {
+		return true, err
 	}
 	t.clock.sync()
 	lost, err := t.newlyLost()
 	if err != nil {
-		return err
+		return true, err
 	}
 	if lost > 0 {
-		*ev = Event{Type: TypeLost, Time: time.Now(), LostCount: lost}
-		return nil
+		*ev = Event{Type: TypeLost, Time: t.lastTick, LostCount: lost}
+		return true, nil
 	}
-	return ErrDrained
+	return false, nil
 }
 
 // newlyLost is the number of records the kernel dropped since it was last asked.

@@ -152,7 +152,13 @@ func (t *Tree) fork(ev *Event) {
 		parent := &t.nodes[p]
 		n.args = parent.args
 		n.flags = parent.flags & flagKernel
-		if parent.flags&flagShim == 0 && parent.cgroup == ev.CgroupID {
+		if parent.cgroup != ev.CgroupID {
+			// The fork ran in the parent: it moved to another cgroup since
+			// its last event.
+			parent.cgroup = ev.CgroupID
+			parent.ctr = t.containerOf(p, t.cgroups.lookup(ev.CgroupID))
+		}
+		if parent.flags&flagShim == 0 {
 			n.ctr = parent.ctr
 		} else {
 			n.ctr = t.containerOf(i, t.cgroups.lookup(ev.CgroupID))

@@ -76,16 +76,12 @@ func runEvents(c *cli.Context) error {
 	pid := uint32(c.Uint("pid"))
 	opts.Filter.Follow = c.IsSet("pid")
 
-	t, err := tracer.Open(opts)
+	t, tree, err := openTree(opts, treeScope{pid: pid, byPID: opts.Filter.Follow})
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	if opts.Filter.Follow {
-		if err := t.FollowTree(pid); err != nil {
-			return err
-		}
-	}
+	defer tree.Close()
 
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
@@ -109,6 +105,10 @@ func runEvents(c *cli.Context) error {
 		case errors.Is(err, context.Canceled):
 			return nil
 		default:
+			return err
+		}
+		// The tree names every event's container.
+		if err := tree.Apply(&ev); err != nil {
 			return err
 		}
 		if !cfg.types[ev.Type] {

@@ -37,7 +37,7 @@ func newApp() *cli.App {
 		Usage:           "trace process forks, execs and exits, live",
 		HideHelpCommand: true,
 		Flags:           globalFlags(),
-		Commands:        []*cli.Command{eventsCommand()},
+		Commands:        []*cli.Command{eventsCommand(), treeCommand()},
 		OnUsageError:    usageError,
 		// Errors are printed once, by main, and never exit from inside cli.
 		ExitErrHandler: func(*cli.Context, error) {},

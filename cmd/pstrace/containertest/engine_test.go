@@ -1,0 +1,175 @@
+package containertest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"pstrace/internal/testutil"
+)
+
+// What scripts/engine.sh up provides; engine.sh down removes containers
+// with the label or the id prefix that a failed run may have left.
+const (
+	testImage     = "pstrace-test:busybox"
+	testLabel     = "pstrace-test"
+	ctrNamePrefix = "pstrace-test-"
+)
+
+// testRootfs is the busybox root that engine.sh builds, for `ctr run --rootfs`.
+func testRootfs() string {
+	if p := os.Getenv("PSTRACE_TEST_ROOTFS"); p != "" {
+		return p
+	}
+	return "/var/lib/pstrace-test/rootfs"
+}
+
+const engineHint = "start the engines with scripts/engine.sh up"
+
+// requireDocker stops the test (see testutil.Unavailable) unless it runs as
+// root with a reachable dockerd that has the test image.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	testutil.RequireRoot(t)
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		testutil.Unavailable(t, "dockerd not reachable (%s): %v: %s", engineHint, err, firstLine(out))
+	}
+	if out, err := exec.Command("docker", "image", "inspect", testImage).CombinedOutput(); err != nil {
+		testutil.Unavailable(t, "test image %s missing (%s): %s", testImage, engineHint, firstLine(out))
+	}
+}
+
+// requireContainerd is requireDocker for containerd and the test rootfs.
+func requireContainerd(t *testing.T) string {
+	t.Helper()
+	testutil.RequireRoot(t)
+	if out, err := exec.Command("ctr", "version").CombinedOutput(); err != nil {
+		testutil.Unavailable(t, "containerd not reachable (%s): %v: %s", engineHint, err, firstLine(out))
+	}
+	rootfs := testRootfs()
+	if _, err := os.Stat(filepath.Join(rootfs, "bin", "sh")); err != nil {
+		testutil.Unavailable(t, "test rootfs missing (%s): %v", engineHint, err)
+	}
+	return rootfs
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte("\n"))
+	return string(line)
+}
+
+// uniqueName names a container of this test run; it also serves as a token
+// that finds the test's own processes among the host's.
+func uniqueName(t *testing.T) string {
+	t.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return ctrNamePrefix + hex.EncodeToString(b[:])
+}
+
+// run runs a command and returns its trimmed stdout, failing the test with
+// its output when it fails.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// removeDockerOnCleanup removes the container name when the test ends,
+// however it ends.
+func removeDockerOnCleanup(t *testing.T, name string) {
+	t.Cleanup(func() {
+		if out, err := exec.Command("docker", "rm", "-f", name).CombinedOutput(); err != nil && !bytes.Contains(out, []byte("No such container")) {
+			t.Logf("docker rm -f %s: %v: %s", name, err, out)
+		}
+	})
+}
+
+// removeCtrOnCleanup removes the ctr container id and its task when the test ends.
+func removeCtrOnCleanup(t *testing.T, id string) {
+	t.Cleanup(func() {
+		exec.Command("ctr", "-n", "default", "tasks", "kill", "-s", "SIGKILL", id).Run()
+		exec.Command("ctr", "-n", "default", "tasks", "delete", "-f", id).Run()
+		exec.Command("ctr", "-n", "default", "containers", "delete", id).Run()
+	})
+}
+
+// dockerRunDetached starts a container of the test image running cmd, with
+// extra docker run flags, and returns its full id.
+func dockerRunDetached(t *testing.T, extra []string, cmd ...string) string {
+	t.Helper()
+	name := uniqueName(t)
+	removeDockerOnCleanup(t, name)
+	args := append([]string{"run", "-d", "--name", name, "--label", testLabel}, extra...)
+	args = append(append(args, testImage), cmd...)
+	return run(t, "docker", args...)
+}
+
+// containerInit returns the host pid of a running container's first process
+// and that process's parent, which must be the container's shim.
+func containerInit(t *testing.T, id string) (initPID, shimPID uint32) {
+	t.Helper()
+	pid, err := strconv.ParseUint(run(t, "docker", "inspect", "-f", "{{.State.Pid}}", id), 10, 32)
+	if err != nil || pid == 0 {
+		t.Fatalf("docker inspect: no pid for running container %s (%v)", id, err)
+	}
+	initPID = uint32(pid)
+	shimPID, err = procPPID(initPID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !procIsShim(shimPID, id) {
+		t.Fatalf("the parent of container %s's init %d is pid %d, %q: not its containerd shim", id, initPID, shimPID, procCmdline(shimPID))
+	}
+	return initPID, shimPID
+}
+
+// procPPID reads a process's parent from /proc/PID/stat.
+func procPPID(pid uint32) (uint32, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the parent of %d: %w", pid, err)
+	}
+	i := bytes.LastIndexByte(b, ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 2 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", pid, b)
+	}
+	ppid, err := strconv.ParseUint(fields[1], 10, 32)
+	return uint32(ppid), err
+}
+
+// procCmdline is a process's argv, nil when it is gone.
+func procCmdline(pid uint32) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+}
+
+// procIsShim reports whether pid is a containerd shim serving container id.
+func procIsShim(pid uint32, id string) bool {
+	argv := procCmdline(pid)
+	if len(argv) == 0 || !strings.HasPrefix(filepath.Base(argv[0]), "containerd-shim") {
+		return false
+	}
+	i := slices.Index(argv, "-id")
+	return i >= 0 && i+1 < len(argv) && argv[i+1] == id
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"strconv"
+	"time"
+
+	"pstrace/tracer"
+)
+
+// treeView renders snapshots of the tree: JSON Lines, or text like
+// ps fauxw. On a terminal each frame replaces the last, new processes are
+// highlighted and those gone since the last frame are shown struck through,
+// once; elsewhere frames follow one another, separated by a line.
+type treeView struct {
+	json, tty bool
+	users     *userNames
+	buf       []byte
+	frames    int
+	prev      []treeRow
+}
+
+// treeRow is one process's line, kept to mark what changed by the next frame.
+type treeRow struct {
+	key  procKey
+	line []byte // without colour
+}
+
+// procKey tells processes apart across pid reuse.
+type procKey struct {
+	pid   uint32
+	start int64
+}
+
+const (
+	treeHeader    = "    PID USER     CONTAINER                COMMAND\n"
+	treeSeparator = "---\n"
+	ansiClear     = "\x1b[H\x1b[2J"
+	ansiNew       = "\x1b[1;32m"
+	ansiGone      = "\x1b[2;9m"
+	containerCol  = 24
+)
+
+func newTreeView(json, tty bool) *treeView {
+	return &treeView{json: json, tty: tty, users: newUserNames("/etc/passwd")}
+}
+
+// frame renders the tree as of now.
+func (v *treeView) frame(tree *tracer.Tree, now time.Time) []byte {
+	v.frames++
+	if v.json {
+		v.buf = tree.AppendJSON(v.buf[:0], now)
+		return v.buf
+	}
+	var rows []treeRow
+	tree.Walk(func(p *tracer.Process) {
+		rows = append(rows, treeRow{procKey{p.PID, p.StartTime.UnixNano()}, v.appendRow(nil, p)})
+	})
+	dst := v.buf[:0]
+	switch {
+	case v.tty:
+		dst = append(dst, ansiClear...)
+	case v.frames > 1:
+		dst = append(dst, treeSeparator...)
+	}
+	dst = append(dst, treeHeader...)
+	if v.tty && v.frames > 1 {
+		dst = v.appendChanges(dst, rows)
+	} else {
+		for _, r := range rows {
+			dst = append(dst, r.line...)
+		}
+	}
+	if lost := tree.Lost(); lost > 0 {
+		dst = append(dst, "("...)
+		dst = strconv.AppendUint(dst, lost, 10)
+		dst = append(dst, " events lost; the tree was read again from /proc "...)
+		dst = strconv.AppendUint(dst, tree.Repairs(), 10)
+		dst = append(dst, " times)\n"...)
+	}
+	v.prev = rows
+	v.buf = dst
+	return dst
+}
+
+// appendChanges writes rows with new processes highlighted, and each
+// process gone since the last frame struck through below the row that
+// preceded it then.
+func (v *treeView) appendChanges(dst []byte, rows []treeRow) []byte {
+	now := make(map[procKey]bool, len(rows))
+	for _, r := range rows {
+		now[r.key] = true
+	}
+	was := make(map[procKey]bool, len(v.prev))
+	gone := map[procKey][]treeRow{} // by the last row still there before them
+	var anchor procKey
+	for _, r := range v.prev {
+		was[r.key] = true
+		if now[r.key] {
+			anchor = r.key
+		} else {
+			gone[anchor] = append(gone[anchor], r)
+		}
+	}
+	appendGone := func(dst []byte, k procKey) []byte {
+		for _, r := range gone[k] {
+			dst = append(dst, ansiGone...)
+			dst = append(dst, r.line[:len(r.line)-1]...)
+			dst = append(dst, ansiReset+"\n"...)
+		}
+		return dst
+	}
+	dst = appendGone(dst, procKey{})
+	for _, r := range rows {
+		if was[r.key] {
+			dst = append(dst, r.line...)
+		} else {
+			dst = append(dst, ansiNew...)
+			dst = append(dst, r.line[:len(r.line)-1]...)
+			dst = append(dst, ansiReset+"\n"...)
+		}
+		dst = appendGone(dst, r.key)
+	}
+	return dst
+}
+
+// appendRow writes PID USER CONTAINER and the command line, indented under
+// its parent the way ps f does.
+func (v *treeView) appendRow(dst []byte, p *tracer.Process) []byte {
+	dst = appendRight(dst, strconv.FormatUint(uint64(p.PID), 10), 7)
+	dst = append(dst, ' ')
+	dst = appendPadded(dst, v.users.name(p.UID), 8)
+	dst = append(dst, ' ')
+	start := len(dst)
+	switch {
+	case p.ShimOf != nil:
+		dst = append(dst, "<shim> "...)
+		dst = appendContainer(dst, p.ShimOf)
+	case p.Container != nil:
+		dst = appendContainer(dst, p.Container)
+	}
+	for len(dst)-start < containerCol {
+		dst = append(dst, ' ')
+	}
+	dst = append(dst, ' ')
+	if p.Depth > 0 {
+		for d := 1; d < p.Depth; d++ {
+			dst = append(dst, "    "...)
+		}
+		dst = append(dst, ` \_ `...)
+	}
+	if len(p.Args) == 0 {
+		dst = append(dst, '[')
+		dst = appendEscaped(dst, p.Comm)
+		dst = append(dst, ']')
+	} else {
+		first := true
+		p.EachArg(func(a []byte) {
+			if !first {
+				dst = append(dst, ' ')
+			}
+			first = false
+			dst = appendEscaped(dst, a)
+		})
+	}
+	return append(dst, '\n')
+}
+
+func appendContainer(dst []byte, c *tracer.Container) []byte {
+	dst = appendEscaped(dst, []byte(shortID(c.ID)))
+	dst = append(dst, ' ')
+	return appendEscaped(dst, []byte(c.Namespace))
+}

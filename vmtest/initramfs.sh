@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Usage: initramfs.sh OUT
+# Builds the guest's initramfs (gzip'd cpio) from the current tree: static busybox and its
+# applets, pstrace, every package's test binary (go test -c, static) beside a copy of the
+# package's testdata, and vmtest/init as /init.
+set -euo pipefail
+
+out=$1
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+go=${GO:-go}
+busybox=$(command -v busybox || true)
+
+# The guest has no libc: busybox must be the static build.
+if [ -z "$busybox" ] || ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
+	echo "vmtest: busybox-static is missing: apt-get install busybox-static" >&2
+	exit 1
+fi
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root" # it becomes /, which tests running as other users must traverse
+mkdir -p "$root"/{bin,dev,etc,proc,root,sys,tmp,src}
+chmod 1777 "$root/tmp"
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+echo 'root:x:0:' >"$root/etc/group"
+install -m 0755 "$here/init" "$root/init"
+
+cd "$repo"
+export CGO_ENABLED=0
+"$go" build -o "$root/bin/pstrace" ./cmd/pstrace
+module=$("$go" list -m)
+for pkg in $("$go" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do
+	rel=${pkg#"$module"}
+	rel=${rel#/}
+	dir=$root/src/${rel:-.}
+	mkdir -p "$dir"
+	"$go" test -c -o "$dir/$(basename "$pkg").test" "$pkg"
+	[ ! -d "${rel:-.}/testdata" ] || cp -r "${rel:-.}/testdata" "$dir/"
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
+mv "$out.tmp" "$out"
