@@ -266,7 +266,7 @@ func (r *report) writeDrain(w writer) {
 func (r *report) writeMethod(w writer) {
 	w("## Method\n\n")
 	w("- Workload: bench/spawnstorm, workers that each fork+exec+wait /bin/true in a loop (Go's syscall.ForkExec: clone with CLONE_VFORK, then execve).\n")
-	w("- Each storm runs under one tracer, started fresh and waited for until it holds its BPF programs (found through /proc/PID/fdinfo `prog_id`), with its output going to a file. Tracers: pstrace (`events --format json`), libbpf-tools execsnoop and exitsnoop, a bpftrace script on sched_process_fork/exec/exit (bench/lifecycle.bt), forkstat (`-e fork,exec,exit`).\n")
+	w("- Each storm runs under one tracer, started fresh and waited for until it holds its BPF programs (found through /proc/PID/fdinfo `prog_id`) and its start-up work is done (its CPU use falls below 1%%, or 3 s have passed), with its output going to a file. Tracers: pstrace (`events --format json`), libbpf-tools execsnoop and exitsnoop, a bpftrace script on sched_process_fork/exec/exit (bench/lifecycle.bt), forkstat (`-e fork,exec,exit`).\n")
 	w("- In-kernel time is what the kernel's BPF statistics count, which includes the cost of a wakeup of the reader where a program does one; pstrace wakes its reader only once %d bytes are waiting and otherwise drains on a %v timer.\n",
 		tracer.DefaultWakeupBytes, tracer.DefaultDrainInterval)
 	w("- Go benchmarks and the memory figures come from `go test -run '^$' -bench . -benchmem` in tracer/; RSS is the benchmark process's VmRSS after building the tree, heap the live heap after a GC.\n")
