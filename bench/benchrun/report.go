@@ -155,14 +155,16 @@ func (r *report) writeKernel(w writer) {
 	p := r.figures(namePstrace)
 	w("## 1. In-kernel cost per process lifecycle\n\n")
 	w("Sum of each tool's own BPF programs' `run_time_ns` (bpftool, `kernel.bpf_stats_enabled=1`) over a storm of %d spawns of /bin/true by two workers, divided by the spawns. Programs run for every process on the host, so `runs/spawn` above the tool's share shows the rest of the machine's activity, which the figure includes. Median (min–max) over %d rounds.\n\n", r.Config.spawns, r.Config.rounds)
-	w("| Tracer | Covers | ns per spawn | runs/spawn | ns per run | ns per spawn vs pstrace |\n|---|---|---|---|---|---|\n")
+	w("| Tracer | Covers | ns per spawn | vs pstrace | runs/spawn | ns per run | runs one spawn makes | ns per run × those runs |\n|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.allFigures() {
 		if f.Tool.Progs == 0 {
 			continue
 		}
-		w("| %s | %s | %s | %.2f | %s | %.2f× |\n", f.Tool.Name, f.Tool.Covers, rangeOf(f.KernelNs, ns),
-			f.RunsPerSpawn.Median, ns(f.KernelNs.Median/f.RunsPerSpawn.Median), f.KernelNs.Median/p.KernelNs.Median)
+		perRun := f.KernelNs.Median / f.RunsPerSpawn.Median
+		w("| %s | %s | %s | %.2f× | %.2f | %s | %d | %s |\n", f.Tool.Name, f.Tool.Covers, rangeOf(f.KernelNs, ns),
+			f.KernelNs.Median/p.KernelNs.Median, f.RunsPerSpawn.Median, ns(perRun), f.Tool.RunsPerSpawn, ns(perRun*float64(f.Tool.RunsPerSpawn)))
 	}
+	w("\nThe last column leaves out the rest of the host's activity: the average run times the runs one spawn of the storm makes (pstrace and bpftrace: fork, exec, exit; execsnoop: execve entry and return; exitsnoop: exit).\n")
 	w("\nforkstat uses no BPF: the proc connector's cost in the kernel is not counted here; its CPU is in section 3.\n\n")
 	if len(r.Floor) > 0 {
 		w("The floor on this machine: minimal programs (bench/floor) on sched_process_fork, each attached alone under a storm of %d spawns, median (min–max) of %d rounds. Every pstrace hook that emits an event queues at least one such record.\n\n", floorSpawns, r.Floor[0].NsPerRun.N)
