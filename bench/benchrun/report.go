@@ -26,10 +26,13 @@ type report struct {
 	GoBench               []goBench
 }
 
+// allFigures sums up every tool that ran; one that failed has no figures.
 func (r *report) allFigures() []toolFigures {
 	var out []toolFigures
 	for _, t := range tools(r.Config.pstrace, r.Config.script) {
-		out = append(out, figuresOf(t, r.Rounds[t.Name]))
+		if runs := r.Rounds[t.Name]; len(runs) > 0 {
+			out = append(out, figuresOf(t, runs))
+		}
 	}
 	return out
 }
@@ -97,6 +100,14 @@ func rangeOf(s summary, f func(float64) string) string {
 	return fmt.Sprintf("%s (%s–%s)", f(s.Median), f(s.Min), f(s.Max))
 }
 
+// num formats x with prec decimals, or n/a when there was nothing to measure.
+func num(prec int, x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*f", prec, x)
+}
+
 func fixed(prec int) func(float64) string {
 	return func(x float64) string { return fmt.Sprintf("%.*f", prec, x) }
 }
@@ -132,8 +143,8 @@ func (r *report) writeLosses(w writer) {
 				f.Tool.Name, ns(f.KernelNs.Median), ns(p.KernelNs.Median), f.Tool.Covers))
 		}
 		if f.CPUPerKEvents.Median <= p.CPUPerKEvents.Median {
-			lines = append(lines, fmt.Sprintf("In user space, %s uses as little or less CPU per 1,000 events (%.2f ms against %.2f ms).",
-				f.Tool.Name, f.CPUPerKEvents.Median, p.CPUPerKEvents.Median))
+			lines = append(lines, fmt.Sprintf("In user space, %s uses as little or less CPU per 1,000 events (%s ms against %s ms).",
+				f.Tool.Name, num(2, f.CPUPerKEvents.Median), num(2, p.CPUPerKEvents.Median)))
 		}
 		if f.Rate.Median > p.Rate.Median && p.Rate.Median < none.Rate.Min {
 			lines = append(lines, fmt.Sprintf("The spawn storm ran faster under %s (%.0f spawns/s) than under pstrace (%.0f).",
@@ -209,8 +220,8 @@ func (r *report) writeCPU(w writer) {
 		if f.Lost >= 0 {
 			lost = fmt.Sprint(f.Lost)
 		}
-		w("| %s | %.0f | %s | %.2f | %s | %s |\n", f.Tool.Name, f.Events.Median, rangeOf(f.CPUPerKEvents, fixed(2)),
-			f.TicksPerKEvents.Median, rangeOf(f.CPUPerKSpawns, fixed(2)), lost)
+		w("| %s | %s | %s | %s | %s | %s |\n", f.Tool.Name, num(0, f.Events.Median), rangeOf(f.CPUPerKEvents, fixed(2)),
+			num(2, f.TicksPerKEvents.Median), rangeOf(f.CPUPerKSpawns, fixed(2)), lost)
 	}
 	w("\n")
 }
@@ -259,8 +270,8 @@ func (r *report) writeDrain(w writer) {
 	w("A steady %d spawns/s (%d spawns). Latency: from the kernel's time stamp of an event to the return of `Read` in the tracer library, for the storm's own events (followed in the kernel). CPU: `pstrace events --format json`, unfiltered, over the same workload, per 1,000 events it printed.\n\n", d0.PacedRate, d0.PacedSpawns)
 	w("| Setting | events | latency p50 | p99 | max | CPU ms per 1,000 events |\n|---|---|---|---|---|---|\n")
 	for _, d := range r.Drain {
-		w("| `%s` | %d | %v | %v | %v | %.2f |\n", d.Setting, d.Events, d.P50.Round(time.Microsecond), d.P99.Round(time.Microsecond),
-			d.Max.Round(time.Microsecond), perK(float64(d.CPU.CPU.Ns)/1e6, float64(d.CPU.Events)))
+		w("| `%s` | %d | %v | %v | %v | %s |\n", d.Setting, d.Events, d.P50.Round(time.Microsecond), d.P99.Round(time.Microsecond),
+			d.Max.Round(time.Microsecond), num(2, perK(float64(d.CPU.CPU.Ns)/1e6, float64(d.CPU.Events))))
 	}
 	w("\n")
 }
