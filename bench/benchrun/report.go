@@ -211,7 +211,7 @@ func (r *report) writeStorm(w writer) {
 func (r *report) writeCPU(w writer) {
 	w("## 3. Tracer CPU in user space, and lost events\n\n")
 	w("The tracer process's own CPU (user + system) from before the storm to %v after it, from the sum of its threads' `/proc/PID/task/*/schedstat`; the `/proc/PID/stat` utime+stime figure (10 ms ticks) is given beside it. Events are the fork, exec and exit records the tool printed (forkstat's parent and child lines of one fork count once), the whole host's, output to a file. Median (min–max) over %d rounds.\n\n", settle, r.Config.rounds)
-	w("| Tracer | events per storm | CPU ms per 1,000 events | (utime+stime) | CPU ms per 1,000 spawns | lost |\n|---|---|---|---|---|---|\n")
+	w("| Tracer | events per storm | CPU ms per 1,000 events | same, from utime+stime | CPU ms per 1,000 spawns | lost |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.allFigures() {
 		if f.Tool.Cmd == nil || f.Tool.Name == nameFiltered {
 			continue
