@@ -117,6 +117,15 @@ static __always_inline bool passes(__u32 tgid, const char *comm)
 	return true;
 }
 
+/* The current command name, zero-padded as the comms map's keys are: on some
+ * kernels (6.1 among them) bpf_get_current_comm copies with strscpy, which
+ * leaves the bytes after the name's NUL as they were. */
+static __always_inline void current_comm(char comm[TASK_COMM_LEN])
+{
+	__builtin_memset(comm, 0, TASK_COMM_LEN);
+	bpf_get_current_comm(comm, TASK_COMM_LEN);
+}
+
 /* Fills what every event carries; the hooks run in the context of the
  * process the event is about, or of its parent for fork, which shares the
  * child's credentials, cgroup and command name at that point. */
@@ -146,7 +155,7 @@ static __always_inline void fill_common(struct event *e, struct task_struct *tas
 	e->filename_len = 0;
 	e->flags = 0;
 	e->args_len = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	current_comm(e->comm);
 }
 
 static __always_inline int on_fork(struct task_struct *child)
@@ -170,7 +179,7 @@ static __always_inline int on_fork(struct task_struct *child)
 			count_lost();
 	}
 	if (filter_comm) {
-		bpf_get_current_comm(comm, sizeof(comm));
+		current_comm(comm);
 		if (!passes(pid, comm))
 			return 0;
 	}
@@ -316,7 +325,7 @@ static __always_inline int on_exit(struct task_struct *task)
 		return 0;
 	}
 
-	bpf_get_current_comm(comm, sizeof(comm));
+	current_comm(comm);
 	pass = passes(pid, comm);
 	if (filter_followed || follow_shims)
 		bpf_map_delete_elem(&followed, &pid);
