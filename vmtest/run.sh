@@ -5,13 +5,13 @@
 # cloud kernel) or "host" (this machine's /boot/vmlinuz-$(uname -r)); no NAME means all.
 # Exits non-zero when a kernel failed, did not report, or could not be had (a missing host
 # kernel image is only reported), or when no kernel ran.
-# Environment: VMTEST_TIMEOUT (seconds per kernel, default 1200), VMTEST_RUN (a -test.run
+# Environment: VMTEST_TIMEOUT (seconds per kernel, default 600), VMTEST_RUN (a -test.run
 # regex), VMTEST_VERBOSE=1 (stream the guest consoles), VMTEST_REFRESH=1 (re-read Debian's lists).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=$here/.cache
-timeout=${VMTEST_TIMEOUT:-1200}
+timeout=${VMTEST_TIMEOUT:-600}
 started=$(date +%s)
 
 command -v qemu-system-x86_64 >/dev/null || {
