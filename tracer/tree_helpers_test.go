@@ -26,6 +26,7 @@ func init() {
 		"threadexec": helperTreeThreadExec,
 		"churn":      helperChurn,
 		"forker":     helperForker,
+		"sibling":    helperSibling,
 	} {
 		testHelpers[name] = fn
 	}
@@ -106,6 +107,20 @@ func helperForker([]string) int {
 		}
 		fmt.Println(c.Process.Pid)
 	}
+	return 0
+}
+
+// helperSibling starts a sleeper with CLONE_PARENT, as runc does: its
+// parent is the helper's parent. It prints the sleeper's pid and stays alive.
+func helperSibling([]string) int {
+	c := testutil.HelperCmd("sleep", "sibling")
+	c.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_PARENT}
+	if err := c.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(c.Process.Pid)
+	time.Sleep(hangGuard)
 	return 0
 }
 
