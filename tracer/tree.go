@@ -271,10 +271,12 @@ func (t *Tree) setParent(c int32, reaper, exiting uint32) {
 }
 
 // linkParent links node i under the node of its ppid, or at the top when
-// the tree has no such process.
+// the tree has no such process. A parent never started after its child: a
+// pid reused while /proc was read must not link a process under its own
+// descendant.
 func (t *Tree) linkParent(i int32) {
 	p, ok := t.byPID[t.nodes[i].ppid]
-	if !ok || p == i {
+	if !ok || p == i || StartNsToTicks(t.nodes[p].startNs) > StartNsToTicks(t.nodes[i].startNs) {
 		p = rootIndex
 	}
 	t.link(i, p)

@@ -87,7 +87,7 @@ func checkLinks(t *testing.T, tr *Tree) {
 		if tr.byPID[n.pid] != i {
 			t.Fatalf("pid %d: index says node %d, walk found %d", n.pid, tr.byPID[n.pid], i)
 		}
-		if p, ok := tr.byPID[n.ppid]; ok && p != i && n.parent != p {
+		if p, ok := tr.byPID[n.ppid]; ok && p != i && n.parent != p && tr.nodes[p].startNs <= n.startNs {
 			t.Fatalf("pid %d: ppid %d is in the tree but the node hangs under pid %d", n.pid, n.ppid, tr.nodes[n.parent].pid)
 		}
 		if n.parent != rootIndex && tr.nodes[n.parent].pid != n.ppid {
@@ -137,6 +137,24 @@ func TestTreeSeed(t *testing.T) {
 	}
 	if tr.nodes[tr.byPID[10]].uid != 1000 {
 		t.Errorf("uid of 10: %d", tr.nodes[tr.byPID[10]].uid)
+	}
+}
+
+// A pid reused while /proc is read can make two processes name each other
+// as parent; the younger is no parent of the older.
+func TestTreeSeedNoCycle(t *testing.T) {
+	f := newFakeProc(t)
+	f.add(1, 0, "init", 'S', 1, "/", "/sbin/init")
+	f.add(10, 20, "old", 'S', 5, "/", "old") // read while its parent was the previous 20
+	f.add(20, 10, "new", 'S', 9, "/", "new") // 20 reused, under 10
+	tr := f.tree()
+	if n := &tr.nodes[tr.byPID[10]]; n.parent != rootIndex {
+		t.Errorf("pid 10 hangs under pid %d, a younger process", tr.nodes[n.parent].pid)
+	}
+	rows := 0
+	tr.Walk(func(*Process) { rows++ })
+	if rows != 3 {
+		t.Errorf("walk shows %d processes, want 3", rows)
 	}
 }
 
