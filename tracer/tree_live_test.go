@@ -231,7 +231,8 @@ func compareTree(t1 treeSnapshot, proc map[uint32]procEntry, t2 treeSnapshot) mi
 			continue
 		}
 		if p, ok := proc[pid]; !ok || p.ticks != a.ticks {
-			m.add(&m.ghosts, "pid %d (ppid %d, %q) is a ghost", pid, a.ppid, a.args)
+			stat, _ := readStat(pid)
+			m.add(&m.ghosts, "pid %d (ppid %d, start %d, %q) is a ghost; /proc now: %q", pid, a.ppid, a.ticks, a.args, stat)
 		}
 	}
 	return m

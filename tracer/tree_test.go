@@ -255,6 +255,31 @@ func TestTreeSeedReconcile(t *testing.T) {
 	}
 }
 
+// After lost events the tree is read again from /proc; a process that
+// forked before that and died, its exit lost, must not come back with the
+// fork or exec events still queued.
+func TestTreeRepairReconcile(t *testing.T) {
+	f := newFakeProc(t)
+	f.add(1, 0, "init", 'S', 1, "/", "/sbin/init")
+	tr := f.tree()
+	if err := tr.Apply(&Event{Type: TypeLost, LostCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	old := func(ev *Event) *Event {
+		ev.BootNs = before
+		return ev
+	}
+	apply(t, tr,
+		old(forkEv(50, 1, 500)), // forked before the repair, gone, its exit lost
+		old(execEv(60, 600, "/bin/gone")),
+		forkEv(70, 1, 700), // forked after the repair listed /proc: missed by it
+	)
+	wantPPIDs(t, tr, map[uint32]uint32{1: 0, 70: 1})
+	if tr.Lost() != 3 || tr.Repairs() != 1 {
+		t.Errorf("lost %d, repairs %d; want 3 and 1", tr.Lost(), tr.Repairs())
+	}
+}
+
 func TestTreeContainers(t *testing.T) {
 	f := newFakeProc(t)
 	f.add(1, 0, "init", 'S', 1, "/", "/sbin/init")
