@@ -53,6 +53,6 @@ trap 'sysctl -qw kernel.bpf_stats_enabled="$was"' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 
 "$out/benchrun" -pstrace ./pstrace -storm "$out/spawnstorm" -bpftrace-script bench/lifecycle.bt \
-	-go-bench "$out/gobench.txt" -out BENCHMARKS.md -work "$out" \
+	-go-bench "$out/gobench.txt" -out BENCHMARKS.md -work "$out" -commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
 	-rounds "${BENCH_ROUNDS:-5}" -spawns "${BENCH_SPAWNS:-2000}"
 echo "bench: wrote BENCHMARKS.md"

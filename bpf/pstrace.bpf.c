@@ -68,8 +68,8 @@ struct process_key {
 
 /* Multi-threaded processes whose exit was reported. Threads that exit
  * together can all find the live count at zero at sched_process_exit; the
- * first to insert its process here reports, the others stay silent. Entries
- * are never looked at again once every thread is gone: LRU drops them. */
+ * first to insert its process here reports, the others stay silent. A leader
+ * that finds its process here removes it; LRU drops the other entries. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -297,16 +297,23 @@ static __always_inline int on_exit(struct task_struct *task)
 	/* Threads leave silently; the process exits with its last thread. */
 	if (BPF_CORE_READ(signal, live.counter) != 0)
 		return 0;
+	struct process_key key = {
+		.pid = pid,
+		.start_ns = BPF_CORE_READ(task, group_leader, start_boottime),
+	};
 	/* Other threads not yet released may have found the count at zero too. */
 	if (BPF_CORE_READ(signal, nr_threads) > 1) {
-		struct process_key key = {
-			.pid = pid,
-			.start_ns = BPF_CORE_READ(task, group_leader, start_boottime),
-		};
 		__u8 one = 1;
 
-		if (bpf_map_update_elem(&exited, &key, &one, BPF_NOEXIST) == -EEXIST)
+		/* Compared as an int: before Linux 6.4 the map's update returns an
+		 * int that reaches the program without its upper 32 bits. */
+		if ((int)bpf_map_update_elem(&exited, &key, &one, BPF_NOEXIST) == -EEXIST)
 			return 0;
+	} else if (bpf_map_lookup_elem(&exited, &key)) {
+		/* A count of one here is a leader whose siblings were released
+		 * (and counted out) first: one of them may have reported. */
+		bpf_map_delete_elem(&exited, &key);
+		return 0;
 	}
 
 	bpf_get_current_comm(comm, sizeof(comm));

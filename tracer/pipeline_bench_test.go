@@ -119,33 +119,38 @@ func benchTree(tb testing.TB, live int) *Tree {
 	return tr
 }
 
-// stream is the raw records of n short processes spawned one after another.
-func stream(n int) [][]byte {
+// stream is the raw records of n short processes spawned one after
+// another; without exec, only their forks and exits.
+func stream(n int, exec bool) [][]byte {
 	var out [][]byte
 	for k := 0; k < n; k++ {
 		lc := lifecycle(uint32(200_000+k), uint64(5e12)+uint64(k)*1e7)
 		for i := range lc {
-			out = append(out, lc[i].appendRaw(nil))
+			if exec || lc[i].typ != TypeExec {
+				out = append(out, lc[i].appendRaw(nil))
+			}
 		}
 	}
 	return out
 }
 
 func BenchmarkPipeline(b *testing.B) {
-	records := stream(1024)
 	var clock bootClock
 	clock.sync()
 	steps := []struct {
-		name       string
-		tree, json bool
+		name             string
+		tree, json, exec bool
 	}{
-		{"decode", false, false},
-		{"decode+json", false, true},
-		{"decode+tree", true, false},
-		{"decode+tree+json", true, true},
+		{"decode", false, false, true},
+		{"decode+json", false, true, true},
+		{"decode+tree", true, false, true},
+		{"decode+tree+json", true, true, true},
+		// Where the tree's allocations are: forks and exits alone.
+		{"decode+tree/fork+exit", true, false, false},
 	}
 	for _, s := range steps {
 		b.Run(s.name, func(b *testing.B) {
+			records := stream(1024, s.exec)
 			var tr *Tree
 			if s.tree {
 				tr = benchTree(b, 1000)

@@ -19,8 +19,8 @@ func main() {
 }
 
 type config struct {
-	pstrace, storm, script, out, workDir, goBench string
-	rounds, spawns                                int
+	pstrace, storm, script, out, workDir, goBench, commit string
+	rounds, spawns                                        int
 }
 
 func run() error {
@@ -31,6 +31,7 @@ func run() error {
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "where to write the results")
 	flag.StringVar(&c.workDir, "work", "bench/.out", "directory for tracer output")
 	flag.StringVar(&c.goBench, "go-bench", "", "file with the output of the Go benchmarks (go test -bench)")
+	flag.StringVar(&c.commit, "commit", "unknown", "the source revision measured")
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds of storms, each under every tracer")
 	flag.IntVar(&c.spawns, "spawns", 2000, "spawns per storm")
 	flag.Parse()
@@ -56,6 +57,10 @@ func run() error {
 	}
 	progress("fastest spawn rate under pstrace")
 	if rep.MaxRate, err = rn.maxRate(tools(c.pstrace, c.script)[1], c.spawns); err != nil {
+		return err
+	}
+	progress("floor: minimal BPF programs")
+	if rep.Floor, err = rn.measureFloor(3); err != nil {
 		return err
 	}
 	progress("in-kernel filtering")

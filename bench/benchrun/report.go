@@ -20,15 +20,19 @@ type report struct {
 	Rounds                map[string][]runResult
 	Failed                map[string]string // peers that could not run, and why
 	MaxRate               runResult
+	Floor                 []floorResult
 	Filter                []filterResult
 	Drain                 []drainResult
 	GoBench               []goBench
 }
 
+// allFigures sums up every tool that ran; one that failed has no figures.
 func (r *report) allFigures() []toolFigures {
 	var out []toolFigures
 	for _, t := range tools(r.Config.pstrace, r.Config.script) {
-		out = append(out, figuresOf(t, r.Rounds[t.Name]))
+		if runs := r.Rounds[t.Name]; len(runs) > 0 {
+			out = append(out, figuresOf(t, runs))
+		}
 	}
 	return out
 }
@@ -49,6 +53,7 @@ func (r *report) markdown() []byte {
 	w("# Benchmarks\n\n")
 	w("Written by `make bench` (bench/run.sh); every figure below comes from that run. Do not edit by hand.\n\n")
 	w("- Date: %s to %s UTC\n", r.Start.Format("2006-01-02 15:04:05"), r.End.Format("15:04:05"))
+	w("- pstrace revision: %s\n", r.Config.commit)
 	w("- Kernel: %s; CPU: %s, %d cores; memory %s\n", m.Kernel, m.CPU, m.Cores, m.Memory)
 	w("- Load average (1, 5, 15 min) before: %s, after: %s. The machine was shared with other work during the run, so every figure carries its noise; medians and ranges over %d rounds are given.\n", r.LoadBefore, r.LoadAfter, r.Config.rounds)
 	var vers []string
@@ -82,6 +87,7 @@ func (r *report) markdown() []byte {
 	r.writeFilter(w)
 	r.writeDrain(w)
 	r.writeMethod(w)
+	r.writeRaw(w)
 	return b.Bytes()
 }
 
@@ -92,6 +98,14 @@ func rangeOf(s summary, f func(float64) string) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%s (%s–%s)", f(s.Median), f(s.Min), f(s.Max))
+}
+
+// num formats x with prec decimals, or n/a when there was nothing to measure.
+func num(prec int, x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.*f", prec, x)
 }
 
 func fixed(prec int) func(float64) string {
@@ -108,6 +122,18 @@ func (r *report) writeLosses(w writer) {
 			lines = append(lines, fmt.Sprintf("Target not met: %s (%s).", t.Goal, t.Measured))
 		}
 	}
+	if len(r.Floor) > 1 {
+		rec := r.Floor[1].NsPerRun.Median
+		lines = append(lines, fmt.Sprintf("In the kernel, pstrace's programs take %s per run on average; on this machine a program that only queues one ring buffer record takes %s (an empty one %s). pstrace queues one record for each of fork, exec and exit, so about %s per spawn, %.0f%% of its measured %s, goes to the ring buffer alone, where the 1/20 target allows %s in all.",
+			ns(p.KernelNs.Median/p.RunsPerSpawn.Median), ns(rec), ns(r.Floor[0].NsPerRun.Median), ns(3*rec),
+			100*3*rec/p.KernelNs.Median, ns(p.KernelNs.Median), ns(r.figures("execsnoop (libbpf-tools)").KernelNs.Median/20)))
+	}
+	full, okFull := findBench(r.GoBench, benchDecodeTree)
+	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)
+	if okFull && okForkExit && full.Metrics["allocs/event"] > 0 {
+		lines = append(lines, fmt.Sprintf("The Go pipeline allocates %.2f times per event, in the tree's handling of exec events: with forks and exits alone it makes %.5f allocations per event.",
+			full.Metrics["allocs/event"], forkExit.Metrics["allocs/event"]))
+	}
 	for _, f := range r.allFigures() {
 		if !f.Tool.Peer {
 			continue
@@ -117,8 +143,8 @@ func (r *report) writeLosses(w writer) {
 				f.Tool.Name, ns(f.KernelNs.Median), ns(p.KernelNs.Median), f.Tool.Covers))
 		}
 		if f.CPUPerKEvents.Median <= p.CPUPerKEvents.Median {
-			lines = append(lines, fmt.Sprintf("In user space, %s uses as little or less CPU per 1,000 events (%.2f ms against %.2f ms).",
-				f.Tool.Name, f.CPUPerKEvents.Median, p.CPUPerKEvents.Median))
+			lines = append(lines, fmt.Sprintf("In user space, %s uses as little or less CPU per 1,000 events (%s ms against %s ms).",
+				f.Tool.Name, num(2, f.CPUPerKEvents.Median), num(2, p.CPUPerKEvents.Median)))
 		}
 		if f.Rate.Median > p.Rate.Median && p.Rate.Median < none.Rate.Min {
 			lines = append(lines, fmt.Sprintf("The spawn storm ran faster under %s (%.0f spawns/s) than under pstrace (%.0f).",
@@ -140,15 +166,25 @@ func (r *report) writeKernel(w writer) {
 	p := r.figures(namePstrace)
 	w("## 1. In-kernel cost per process lifecycle\n\n")
 	w("Sum of each tool's own BPF programs' `run_time_ns` (bpftool, `kernel.bpf_stats_enabled=1`) over a storm of %d spawns of /bin/true by two workers, divided by the spawns. Programs run for every process on the host, so `runs/spawn` above the tool's share shows the rest of the machine's activity, which the figure includes. Median (min–max) over %d rounds.\n\n", r.Config.spawns, r.Config.rounds)
-	w("| Tracer | Covers | ns per spawn | runs/spawn | ns per spawn vs pstrace |\n|---|---|---|---|---|\n")
+	w("| Tracer | Covers | ns per spawn | vs pstrace | runs/spawn | ns per run | runs one spawn makes | ns per run × those runs |\n|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.allFigures() {
 		if f.Tool.Progs == 0 {
 			continue
 		}
-		w("| %s | %s | %s | %.2f | %.2f× |\n", f.Tool.Name, f.Tool.Covers, rangeOf(f.KernelNs, ns),
-			f.RunsPerSpawn.Median, f.KernelNs.Median/p.KernelNs.Median)
+		perRun := f.KernelNs.Median / f.RunsPerSpawn.Median
+		w("| %s | %s | %s | %.2f× | %.2f | %s | %d | %s |\n", f.Tool.Name, f.Tool.Covers, rangeOf(f.KernelNs, ns),
+			f.KernelNs.Median/p.KernelNs.Median, f.RunsPerSpawn.Median, ns(perRun), f.Tool.RunsPerSpawn, ns(perRun*float64(f.Tool.RunsPerSpawn)))
 	}
+	w("\nThe last column leaves out the rest of the host's activity: the average run times the runs one spawn of the storm makes (pstrace and bpftrace: fork, exec, exit; execsnoop: execve entry and return; exitsnoop: exit).\n")
 	w("\nforkstat uses no BPF: the proc connector's cost in the kernel is not counted here; its CPU is in section 3.\n\n")
+	if len(r.Floor) > 0 {
+		w("The floor on this machine: minimal programs (bench/floor) on sched_process_fork, each attached alone under a storm of %d spawns, median (min–max) of %d rounds. Every pstrace hook that emits an event queues at least one such record.\n\n", floorSpawns, r.Floor[0].NsPerRun.N)
+		w("| Program | what it does | ns per run |\n|---|---|---|\n")
+		for i, f := range r.Floor {
+			w("| %s | %s | %s |\n", f.Program, floorCases[i].what, rangeOf(f.NsPerRun, ns))
+		}
+		w("\n")
+	}
 	if runs := r.Rounds[namePstrace]; len(runs) > 0 {
 		w("pstrace's programs, last round:\n\n| Program | runs | ns per run |\n|---|---|---|\n")
 		progs := runs[len(runs)-1].Progs
@@ -175,7 +211,7 @@ func (r *report) writeStorm(w writer) {
 func (r *report) writeCPU(w writer) {
 	w("## 3. Tracer CPU in user space, and lost events\n\n")
 	w("The tracer process's own CPU (user + system) from before the storm to %v after it, from the sum of its threads' `/proc/PID/task/*/schedstat`; the `/proc/PID/stat` utime+stime figure (10 ms ticks) is given beside it. Events are the fork, exec and exit records the tool printed (forkstat's parent and child lines of one fork count once), the whole host's, output to a file. Median (min–max) over %d rounds.\n\n", settle, r.Config.rounds)
-	w("| Tracer | events per storm | CPU ms per 1,000 events | (utime+stime) | CPU ms per 1,000 spawns | lost |\n|---|---|---|---|---|---|\n")
+	w("| Tracer | events per storm | CPU ms per 1,000 events | same, from utime+stime | CPU ms per 1,000 spawns | lost |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.allFigures() {
 		if f.Tool.Cmd == nil || f.Tool.Name == nameFiltered {
 			continue
@@ -184,8 +220,8 @@ func (r *report) writeCPU(w writer) {
 		if f.Lost >= 0 {
 			lost = fmt.Sprint(f.Lost)
 		}
-		w("| %s | %.0f | %s | %.2f | %s | %s |\n", f.Tool.Name, f.Events.Median, rangeOf(f.CPUPerKEvents, fixed(2)),
-			f.TicksPerKEvents.Median, rangeOf(f.CPUPerKSpawns, fixed(2)), lost)
+		w("| %s | %s | %s | %s | %s | %s |\n", f.Tool.Name, num(0, f.Events.Median), rangeOf(f.CPUPerKEvents, fixed(2)),
+			num(2, f.TicksPerKEvents.Median), rangeOf(f.CPUPerKSpawns, fixed(2)), lost)
 	}
 	w("\n")
 }
@@ -234,8 +270,8 @@ func (r *report) writeDrain(w writer) {
 	w("A steady %d spawns/s (%d spawns). Latency: from the kernel's time stamp of an event to the return of `Read` in the tracer library, for the storm's own events (followed in the kernel). CPU: `pstrace events --format json`, unfiltered, over the same workload, per 1,000 events it printed.\n\n", d0.PacedRate, d0.PacedSpawns)
 	w("| Setting | events | latency p50 | p99 | max | CPU ms per 1,000 events |\n|---|---|---|---|---|---|\n")
 	for _, d := range r.Drain {
-		w("| `%s` | %d | %v | %v | %v | %.2f |\n", d.Setting, d.Events, d.P50.Round(time.Microsecond), d.P99.Round(time.Microsecond),
-			d.Max.Round(time.Microsecond), perK(float64(d.CPU.CPU.Ns)/1e6, float64(d.CPU.Events)))
+		w("| `%s` | %d | %v | %v | %v | %s |\n", d.Setting, d.Events, d.P50.Round(time.Microsecond), d.P99.Round(time.Microsecond),
+			d.Max.Round(time.Microsecond), num(2, perK(float64(d.CPU.CPU.Ns)/1e6, float64(d.CPU.Events))))
 	}
 	w("\n")
 }
@@ -243,8 +279,25 @@ func (r *report) writeDrain(w writer) {
 func (r *report) writeMethod(w writer) {
 	w("## Method\n\n")
 	w("- Workload: bench/spawnstorm, workers that each fork+exec+wait /bin/true in a loop (Go's syscall.ForkExec: clone with CLONE_VFORK, then execve).\n")
-	w("- Each storm runs under one tracer, started fresh and waited for until it holds its BPF programs (found through /proc/PID/fdinfo `prog_id`), with its output going to a file. Tracers: pstrace (`events --format json`), libbpf-tools execsnoop and exitsnoop, a bpftrace script on sched_process_fork/exec/exit (bench/lifecycle.bt), forkstat (`-e fork,exec,exit`).\n")
+	w("- Each storm runs under one tracer, started fresh and waited for until it holds its BPF programs (found through /proc/PID/fdinfo `prog_id`) and its start-up work is done (its CPU use falls below 1%%, or 3 s have passed), with its output going to a file. Tracers: pstrace (`events --format json`), libbpf-tools execsnoop and exitsnoop, a bpftrace script on sched_process_fork/exec/exit (bench/lifecycle.bt), forkstat (`-e fork,exec,exit`).\n")
 	w("- In-kernel time is what the kernel's BPF statistics count, which includes the cost of a wakeup of the reader where a program does one; pstrace wakes its reader only once %d bytes are waiting and otherwise drains on a %v timer.\n",
 		tracer.DefaultWakeupBytes, tracer.DefaultDrainInterval)
 	w("- Go benchmarks and the memory figures come from `go test -run '^$' -bench . -benchmem` in tracer/; RSS is the benchmark process's VmRSS after building the tree, heap the live heap after a GC.\n")
+}
+
+// writeRaw lists every storm of the rounds as measured.
+func (r *report) writeRaw(w writer) {
+	w("\n## Raw figures of every storm\n\n")
+	w("| Round | Tracer | spawns | spawns/s | BPF run time ns | BPF runs | tracer CPU ns | utime+stime ticks | events | lost |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range tools(r.Config.pstrace, r.Config.script) {
+		for i, run := range r.Rounds[t.Name] {
+			ns, runs := run.kernelNs()
+			lost := "-"
+			if run.Lost >= 0 {
+				lost = fmt.Sprint(run.Lost)
+			}
+			w("| %d | %s | %d | %.1f | %d | %d | %d | %d | %d | %s |\n", i+1, t.Name, run.Storm.Spawns, run.Storm.SpawnsPerSec,
+				ns, runs, run.CPU.Ns, run.CPU.Ticks, run.Events, lost)
+		}
+	}
 }

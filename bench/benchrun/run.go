@@ -191,32 +191,56 @@ const startGuard = 60 * time.Second
 
 func (p *tracerProc) waitReady(tool tracerTool, stderrPath string) error {
 	deadline := time.Now().Add(startGuard)
-	for {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited at start: %s", tool.Name, tail(stderrPath))
-		default:
-		}
-		if tool.Progs == 0 {
-			// Nothing to watch for: give it time to subscribe.
-			time.Sleep(time.Second)
-			return nil
-		}
+	for tool.Progs > 0 {
 		ids, err := progIDs(p.pid())
 		if err != nil {
 			return err
 		}
 		if len(ids) >= tool.Progs {
 			p.progs = ids
-			// Programs are loaded just before they are attached: leave time for that.
-			time.Sleep(300 * time.Millisecond)
-			return nil
+			break
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not load its %d BPF programs: %s", tool.Name, tool.Progs, tail(stderrPath))
+		if err := p.checkStarting(tool, stderrPath, deadline); err != nil {
+			return err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Attaching, subscribing and reading /proc at start are no part of the
+	// cost per event: wait until the tracer is idle, or at most settleMax
+	// when the rest of the host keeps it busy.
+	const quietWindow, quietCPU, settleMax = 200 * time.Millisecond, 2 * time.Millisecond, 3 * time.Second
+	last, err := readCPU(p.pid())
+	if err != nil {
+		return err
+	}
+	for start := time.Now(); time.Since(start) < settleMax; {
+		time.Sleep(quietWindow)
+		if err := p.checkStarting(tool, stderrPath, deadline); err != nil {
+			return err
+		}
+		now, err := readCPU(p.pid())
+		if err != nil {
+			return err
+		}
+		if time.Duration(now.Ns-last.Ns) < quietCPU {
+			return nil
+		}
+		last = now
+	}
+	return nil
+}
+
+// checkStarting fails when the tracer has exited or is taking too long to start.
+func (p *tracerProc) checkStarting(tool tracerTool, stderrPath string, deadline time.Time) error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s exited at start: %s", tool.Name, tail(stderrPath))
+	default:
+	}
+	if time.Now().After(deadline) {
+		return fmt.Errorf("%s did not finish starting in %v: %s", tool.Name, startGuard, tail(stderrPath))
+	}
+	return nil
 }
 
 // tail is the last line a tool wrote to stderr, for errors.

@@ -14,6 +14,7 @@ type target struct {
 // Names of the Go benchmarks the targets read (tracer/pipeline_bench_test.go).
 const (
 	benchDecodeTree = "BenchmarkPipeline/decode+tree"
+	benchForkExit   = "BenchmarkPipeline/decode+tree/fork+exit"
 	benchRSS100k    = "BenchmarkLiveProcesses/100000"
 )
 
@@ -48,12 +49,16 @@ func (r *report) targets() []target {
 		Met: p.Rate.Median >= none.Rate.Min,
 	})
 
-	cpuMet, cpuText := true, fmt.Sprintf("pstrace %.2f ms", p.CPUPerKEvents.Median)
+	cpuMet, cpuText := true, fmt.Sprintf("pstrace %s ms", num(2, p.CPUPerKEvents.Median))
+	for name := range r.Failed {
+		cpuMet = false
+		cpuText += fmt.Sprintf(", %s not measured", name)
+	}
 	for _, f := range r.allFigures() {
 		if !f.Tool.Peer {
 			continue
 		}
-		cpuText += fmt.Sprintf(", %s %.2f ms", f.Tool.Name, f.CPUPerKEvents.Median)
+		cpuText += fmt.Sprintf(", %s %s ms", f.Tool.Name, num(2, f.CPUPerKEvents.Median))
 		if !(p.CPUPerKEvents.Median < f.CPUPerKEvents.Median) {
 			cpuMet = false
 		}

@@ -14,6 +14,9 @@ type tracerTool struct {
 	Cmd []string
 	// Progs is how many BPF programs it loads; 0 for none (forkstat).
 	Progs int
+	// RunsPerSpawn is how many times its programs run for one fork+exec+exit
+	// of a single-threaded process.
+	RunsPerSpawn int
 	// Covers says which events it reports.
 	Covers string
 	// PerSpawn is the events it reports for one fork+exec+exit.
@@ -36,27 +39,27 @@ func tools(pstrace, btScript string) []tracerTool {
 		{Name: nameNone},
 		{
 			Name: namePstrace, Cmd: []string{pstrace, "events", "--format", "json"},
-			Progs: 3, Covers: "fork, exec (filename, argv), exit (status, reaper)", PerSpawn: 3,
+			Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec (filename, argv), exit (status, reaper)", PerSpawn: 3,
 			count: countPstrace,
 		},
 		{
 			Name: nameFiltered, Cmd: []string{pstrace, "events", "--format", "json", "--comm", "no-such-comm"},
-			Progs: 3, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
+			Progs: 3, RunsPerSpawn: 3, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
 			count: countPstrace,
 		},
 		{
 			Name: "execsnoop (libbpf-tools)", Cmd: []string{"execsnoop"},
-			Progs: 2, Covers: "exec only (argv)", PerSpawn: 1, Peer: true,
+			Progs: 2, RunsPerSpawn: 2, Covers: "exec only (argv)", PerSpawn: 1, Peer: true,
 			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
 		},
 		{
 			Name: "exitsnoop (libbpf-tools)", Cmd: []string{"exitsnoop"},
-			Progs: 1, Covers: "exit only", PerSpawn: 1, Peer: true,
+			Progs: 1, RunsPerSpawn: 1, Covers: "exit only", PerSpawn: 1, Peer: true,
 			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
 		},
 		{
 			Name: "bpftrace script", Cmd: []string{"bpftrace", btScript},
-			Progs: 3, Covers: "fork, exec (filename), exit (every thread)", PerSpawn: 3, Peer: true,
+			Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec (filename), exit (every thread)", PerSpawn: 3, Peer: true,
 			count: countLines(nil, regexp.MustCompile(`^(fork|exec|exit) `), lostBpftrace),
 		},
 		{

@@ -17,12 +17,12 @@ func eventsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
-		Flags: []cli.Flag{
+		Flags: append(tracerFlags(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "types", Value: "fork,exec,exit", Usage: "comma-separated event `TYPES` to print"},
 			&cli.StringSliceFlag{Name: "comm", Usage: "only processes with this command `NAME` (repeatable)"},
 			&cli.UintFlag{Name: "pid", Usage: "only this `PID` and its descendants"},
-		},
+		),
 		OnUsageError: usageError,
 		Action:       runEvents,
 	}
@@ -35,6 +35,9 @@ type eventsConfig struct {
 
 func parseEventsFlags(c *cli.Context) (eventsConfig, error) {
 	var cfg eventsConfig
+	if c.Args().Present() {
+		return cfg, fmt.Errorf("unexpected argument %q: events takes only flags (see --help)", c.Args().First())
+	}
 	switch f := c.String("format"); f {
 	case "text":
 	case "json":
@@ -85,7 +88,7 @@ func runEvents(c *cli.Context) error {
 
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
-	text := newTextWriter(isTerminal(os.Stdout))
+	text := newTextWriter(useColour(os.Stdout))
 	if !cfg.json {
 		out.WriteString(textHeader)
 	}

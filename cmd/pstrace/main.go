@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,19 +17,32 @@ import (
 
 func main() {
 	if err := run(os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "pstrace: %s\n", oneLine(err))
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) && verbose(os.Args) {
-			fmt.Fprintf(os.Stderr, "%+v\n", ve)
-		}
+		printError(os.Stderr, err, verbose(os.Args))
 		os.Exit(1)
 	}
 }
 
+// printError prints err on one line and, with verbose, the verifier's
+// whole log when the kernel rejected the program.
+func printError(w io.Writer, err error, verbose bool) {
+	fmt.Fprintf(w, "pstrace: %s\n", oneLine(err))
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) && verbose {
+		fmt.Fprintf(w, "%+v\n", ve)
+	}
+}
+
+// unknownCommand is set by the app when it is given a command it lacks.
+var unknownCommand string
+
 func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return newApp().RunContext(ctx, args)
+	err := newApp().RunContext(ctx, args)
+	if err == nil && unknownCommand != "" {
+		return fmt.Errorf("unknown command %q (see --help)", unknownCommand)
+	}
+	return err
 }
 
 func newApp() *cli.App {
@@ -39,6 +53,9 @@ func newApp() *cli.App {
 		Flags:           globalFlags(),
 		Commands:        []*cli.Command{eventsCommand(), treeCommand()},
 		OnUsageError:    usageError,
+		CommandNotFound: func(_ *cli.Context, name string) {
+			unknownCommand = name
+		},
 		// Errors are printed once, by main, and never exit from inside cli.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

@@ -12,15 +12,23 @@ import (
 )
 
 // textWriter renders events as aligned columns, one line each:
-// TIME EVENT PID PPID COMM DETAILS.
+// TIME EVENT PID PPID COMM DETAILS, with no trailing spaces.
 type textWriter struct {
 	colour bool
 }
 
 func newTextWriter(colour bool) *textWriter { return &textWriter{colour: colour} }
 
+// Column widths; DETAILS, the last, has none.
+const (
+	timeLayout = "15:04:05.000000"
+	eventWidth = 5
+	pidWidth   = 7
+	commWidth  = 16
+)
+
 // textHeader names the columns of the text format.
-const textHeader = "TIME            EVENT      PID    PPID COMM             DETAILS\n"
+var textHeader = string(appendColumns(nil, "TIME", "EVENT", "PID", "PPID", []byte("COMM"), "", true)) + "DETAILS\n"
 
 const (
 	ansiReset = "\x1b[0m"
@@ -37,32 +45,47 @@ var typeColours = map[tracer.Type]string{
 	tracer.TypeLost: ansiBold,
 }
 
-func (w *textWriter) append(dst []byte, ev *tracer.Event) []byte {
-	dst = ev.Time.Local().AppendFormat(dst, "15:04:05.000000")
+// appendColumns lays out the columns up to COMM, each padded to its width
+// and comm escaped; comm is padded only when details follow, so that no line
+// ends in spaces. colour, if any, wraps the event name.
+func appendColumns(dst []byte, time, event, pid, ppid string, comm []byte, colour string, details bool) []byte {
+	dst = appendPadded(dst, time, len(timeLayout))
 	dst = append(dst, ' ')
-	if w.colour {
-		dst = append(dst, typeColours[ev.Type]...)
-	}
-	dst = appendPadded(dst, ev.Type.String(), 5)
-	if w.colour {
+	dst = append(dst, colour...)
+	dst = append(dst, event...)
+	if colour != "" {
 		dst = append(dst, ansiReset...)
 	}
-	if ev.Type == tracer.TypeLost {
-		dst = append(dst, " lost "...)
-		dst = strconv.AppendUint(dst, ev.LostCount, 10)
-		return append(dst, " events: the ring buffer was full\n"...)
-	}
-	dst = appendRight(dst, strconv.FormatUint(uint64(ev.PID), 10), 8)
-	dst = appendRight(dst, strconv.FormatUint(uint64(ev.PPID), 10), 8)
+	dst = appendPadded(dst, "", eventWidth-len(event))
+	dst = appendRight(dst, pid, pidWidth+1)
+	dst = appendRight(dst, ppid, pidWidth+1)
 	dst = append(dst, ' ')
 	start := len(dst)
-	dst = appendEscaped(dst, ev.Comm)
-	for len(dst)-start < 16 {
+	dst = appendEscaped(dst, comm)
+	if details {
+		dst = appendPadded(dst, "", commWidth-(len(dst)-start))
 		dst = append(dst, ' ')
 	}
+	return dst
+}
+
+func (w *textWriter) append(dst []byte, ev *tracer.Event) []byte {
+	var colour string
+	if w.colour {
+		colour = typeColours[ev.Type]
+	}
+	var tb [len(timeLayout)]byte
+	when := string(ev.Time.Local().AppendFormat(tb[:0], timeLayout))
+	if ev.Type == tracer.TypeLost {
+		dst = appendColumns(dst, when, ev.Type.String(), "-", "-", []byte("-"), colour, true)
+		dst = strconv.AppendUint(dst, ev.LostCount, 10)
+		return append(dst, " events lost: the ring buffer was full\n"...)
+	}
+	pid := strconv.FormatUint(uint64(ev.PID), 10)
+	ppid := strconv.FormatUint(uint64(ev.PPID), 10)
 	switch ev.Type {
 	case tracer.TypeExec:
-		dst = append(dst, ' ')
+		dst = appendColumns(dst, when, ev.Type.String(), pid, ppid, ev.Comm, colour, true)
 		dst = appendEscaped(dst, ev.Filename)
 		ev.EachArg(func(a []byte) {
 			dst = append(dst, ' ')
@@ -72,12 +95,17 @@ func (w *textWriter) append(dst []byte, ev *tracer.Event) []byte {
 			dst = append(dst, " ..."...)
 		}
 	case tracer.TypeExit:
-		dst = append(dst, ' ')
+		dst = appendColumns(dst, when, ev.Type.String(), pid, ppid, ev.Comm, colour, true)
 		dst = appendExit(dst, ev)
+	default:
+		dst = appendColumns(dst, when, ev.Type.String(), pid, ppid, ev.Comm, colour, ev.Container != nil)
 	}
 	if c := ev.Container; c != nil {
-		dst = append(dst, " [container "...)
-		dst = append(dst, shortID(c.ID)...)
+		if ev.Type != tracer.TypeFork {
+			dst = append(dst, ' ')
+		}
+		dst = append(dst, "[container "...)
+		dst = appendEscaped(dst, []byte(shortID(c.ID)))
 		dst = append(dst, ']')
 	}
 	return append(dst, '\n')
@@ -184,7 +212,12 @@ func appendEscaped(dst []byte, s []byte) []byte {
 
 func hexDigit(b byte) byte { return "0123456789abcdef"[b] }
 
-// isTerminal tells whether f is a terminal, for colour.
+// useColour tells whether to colour output to f: only on a terminal, and
+// not when NO_COLOR is set.
+func useColour(f *os.File) bool {
+	return os.Getenv("NO_COLOR") == "" && isTerminal(f)
+}
+
 func isTerminal(f *os.File) bool {
 	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	return err == nil

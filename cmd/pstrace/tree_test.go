@@ -18,16 +18,6 @@ import (
 	"pstrace/tracer"
 )
 
-func TestMain(m *testing.M) {
-	testutil.RunHelper(map[string]func([]string) int{
-		// The pstrace command itself, as the built binary runs it.
-		"pstrace": func([]string) int { main(); return 0 },
-		"sleep":   func([]string) int { time.Sleep(time.Hour); return 0 },
-		"forker":  helperForker,
-	})
-	os.Exit(m.Run())
-}
-
 // helperForker starts a sleeping child for every line it reads and prints
 // the child's pid.
 func helperForker([]string) int {

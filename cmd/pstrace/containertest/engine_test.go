@@ -40,10 +40,10 @@ func requireDocker(t *testing.T) {
 	t.Helper()
 	testutil.RequireRoot(t)
 	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "dockerd not reachable (%s): %v: %s", engineHint, err, firstLine(out))
+		testutil.Unavailable(t, "dockerd not reachable (%s): %v: %s", engineHint, err, lastLine(out))
 	}
 	if out, err := exec.Command("docker", "image", "inspect", testImage).CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "test image %s missing (%s): %s", testImage, engineHint, firstLine(out))
+		testutil.Unavailable(t, "test image %s missing (%s): %s", testImage, engineHint, lastLine(out))
 	}
 }
 
@@ -52,7 +52,7 @@ func requireContainerd(t *testing.T) string {
 	t.Helper()
 	testutil.RequireRoot(t)
 	if out, err := exec.Command("ctr", "version").CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "containerd not reachable (%s): %v: %s", engineHint, err, firstLine(out))
+		testutil.Unavailable(t, "containerd not reachable (%s): %v: %s", engineHint, err, lastLine(out))
 	}
 	rootfs := testRootfs()
 	if _, err := os.Stat(filepath.Join(rootfs, "bin", "sh")); err != nil {
@@ -61,9 +61,10 @@ func requireContainerd(t *testing.T) string {
 	return rootfs
 }
 
-func firstLine(b []byte) string {
-	line, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte("\n"))
-	return string(line)
+// lastLine is the last line of a command's output, where its error is.
+func lastLine(b []byte) string {
+	b = bytes.TrimSpace(b)
+	return string(b[bytes.LastIndexByte(b, '\n')+1:])
 }
 
 // uniqueName names a container of this test run; it also serves as a token
