@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -231,4 +232,11 @@ func procStart(pid uint32) uint64 {
 
 func readStat(pid uint32) ([]byte, error) {
 	return os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
+}
+
+// zombie tells from /proc/PID/stat that a process has exited and waits to
+// be reaped: past sched_process_exit.
+func zombie(stat []byte) bool {
+	end := bytes.LastIndexByte(stat, ')')
+	return end >= 0 && end+2 < len(stat) && (stat[end+2] == 'Z' || stat[end+2] == 'X') && dying(stat)
 }
