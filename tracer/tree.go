@@ -16,6 +16,7 @@ type Tree struct {
 	containers map[Container]*Container
 	clock      bootClock
 	gen        uint64
+	listNs     uint64 // boot time at which the last repair listed /proc
 	lost       uint64
 	repairs    uint64
 	scratch    []int32
@@ -109,7 +110,7 @@ func (t *Tree) Apply(ev *Event) error {
 	case TypeLost:
 		t.lost += ev.LostCount
 		t.repairs++
-		if err := t.Seed(); err != nil {
+		if err := t.seed(true); err != nil {
 			return fmt.Errorf("repairing the process tree after %d lost events: %w", ev.LostCount, err)
 		}
 	}
@@ -137,13 +138,15 @@ func (t *Tree) lookup(pid uint32, startNs uint64) (i int32, stale bool) {
 }
 
 func (t *Tree) fork(ev *Event) {
-	if i, stale := t.lookup(ev.PID, ev.StartNs); i != none || stale {
-		if i != none {
-			ev.Container = t.nodes[i].inside()
-		}
+	i, stale := t.lookup(ev.PID, ev.StartNs)
+	if i != none {
+		ev.Container = t.nodes[i].inside()
 		return
 	}
-	i := t.alloc(ev.PID)
+	if stale || t.deadBeforeSeed(ev) {
+		return
+	}
+	i = t.alloc(ev.PID)
 	n := &t.nodes[i]
 	n.ppid, n.uid, n.nsPID, n.startNs, n.cgroup = ev.PPID, ev.UID, ev.NsPID, ev.StartNs, ev.CgroupID
 	n.setComm(ev.Comm)
@@ -177,8 +180,11 @@ func (t *Tree) exec(ev *Event) {
 		return
 	}
 	if i == none {
-		// Forked before the tracer opened and missed by the seed, or (with a
-		// filter) a process that just started to be followed.
+		if t.deadBeforeSeed(ev) {
+			return
+		}
+		// Missed by the seed, which listed /proc before it forked, or (with
+		// a filter) a process that just started to be followed.
 		i = t.alloc(ev.PID)
 		t.nodes[i].ppid, t.nodes[i].startNs = ev.PPID, ev.StartNs
 		t.linkParent(i)
@@ -216,6 +222,13 @@ func (t *Tree) exit(ev *Event) {
 	t.remove(i, ev.Reaper)
 	t.gen++
 }
+
+// deadBeforeSeed tells whether an event about a process the tree does not
+// hold happened before the last repair listed /proc: the process was listed
+// then, so had it been alive when its turn came, the repair would hold it.
+// It is dead, and its exit event may have been lost with the others. (After
+// the first seed no event is lost: such a process's exit event follows.)
+func (t *Tree) deadBeforeSeed(ev *Event) bool { return ev.BootNs < t.listNs }
 
 // inside is the container the process runs in; a shim runs in none.
 func (n *node) inside() *Container {
@@ -271,10 +284,12 @@ func (t *Tree) setParent(c int32, reaper, exiting uint32) {
 }
 
 // linkParent links node i under the node of its ppid, or at the top when
-// the tree has no such process.
+// the tree has no such process. A parent never started after its child: a
+// pid reused while /proc was read must not link a process under its own
+// descendant.
 func (t *Tree) linkParent(i int32) {
 	p, ok := t.byPID[t.nodes[i].ppid]
-	if !ok || p == i {
+	if !ok || p == i || StartNsToTicks(t.nodes[p].startNs) > StartNsToTicks(t.nodes[i].startNs) {
 		p = rootIndex
 	}
 	t.link(i, p)

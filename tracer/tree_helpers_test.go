@@ -2,6 +2,7 @@ package tracer
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,6 +27,7 @@ func init() {
 		"threadexec": helperTreeThreadExec,
 		"churn":      helperChurn,
 		"forker":     helperForker,
+		"sibling":    helperSibling,
 	} {
 		testHelpers[name] = fn
 	}
@@ -106,6 +108,20 @@ func helperForker([]string) int {
 		}
 		fmt.Println(c.Process.Pid)
 	}
+	return 0
+}
+
+// helperSibling starts a sleeper with CLONE_PARENT, as runc does: its
+// parent is the helper's parent. It prints the sleeper's pid and stays alive.
+func helperSibling([]string) int {
+	c := testutil.HelperCmd("sleep", "sibling")
+	c.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_PARENT}
+	if err := c.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(c.Process.Pid)
+	time.Sleep(hangGuard)
 	return 0
 }
 
@@ -216,4 +232,11 @@ func procStart(pid uint32) uint64 {
 
 func readStat(pid uint32) ([]byte, error) {
 	return os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
+}
+
+// zombie tells from /proc/PID/stat that a process has exited and waits to
+// be reaped: past sched_process_exit.
+func zombie(stat []byte) bool {
+	end := bytes.LastIndexByte(stat, ')')
+	return end >= 0 && end+2 < len(stat) && (stat[end+2] == 'Z' || stat[end+2] == 'X') && dying(stat)
 }

@@ -194,3 +194,30 @@ func TestTreeExecFromThread(t *testing.T) {
 	}
 	l.checkAgainstProc("after the exec from a thread")
 }
+
+// A process cloned with CLONE_PARENT is its creator's sibling.
+func TestTreeCloneParent(t *testing.T) {
+	l := startLiveTree(t, Options{}, TreeOptions{})
+	c := testHelper("sibling", "sibling")
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	startHelper(t, c)
+	sibling := readPID(t, bufio.NewReader(out))
+	t.Cleanup(func() {
+		// The test is its parent: kill and reap it (its pid stays its own till then).
+		syscall.Kill(int(sibling), syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		syscall.Wait4(int(sibling), &ws, 0, nil)
+	})
+	self := uint32(os.Getpid())
+	s := l.waitFor("the sibling", func(s treeSnapshot) bool {
+		_, ok := s.procs[sibling]
+		return ok
+	})
+	if got := s.procs[sibling].ppid; got != self {
+		t.Errorf("the CLONE_PARENT child has ppid %d, want the test's pid %d (its creator is %d)", got, self, c.Process.Pid)
+	}
+	l.checkAgainstProc("after CLONE_PARENT")
+}

@@ -159,13 +159,16 @@ func bootNow() uint64 {
 	return uint64(ts.Nano())
 }
 
-// procEntry is what /proc says of a live process.
+// procEntry is what /proc says of a process.
 type procEntry struct {
 	ppid  uint32
 	ticks uint64
+	// exiting: its exit has begun, its exit event may come any time yet;
+	// zombie: its exit event is out, only its parent's wait is missing.
+	exiting, zombie bool
 }
 
-// readProcNow reads every live process's ppid and start time from /proc.
+// readProcNow reads every process's ppid, start time and state from /proc.
 func readProcNow(t *testing.T) map[uint32]procEntry {
 	t.Helper()
 	pids, err := ListPIDs("/proc")
@@ -182,9 +185,7 @@ func readProcNow(t *testing.T) map[uint32]procEntry {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !dying(b) {
-			out[pid] = procEntry{st.PPID, st.StartTime}
-		}
+		out[pid] = procEntry{ppid: st.PPID, ticks: st.StartTime, exiting: dying(b), zombie: zombie(b)}
 	}
 	return out
 }
@@ -210,7 +211,7 @@ func compareTree(t1 treeSnapshot, proc map[uint32]procEntry, t2 treeSnapshot) mi
 	// must have been in the tree then. (A fork's event follows its start.)
 	const margin = uint64(100 * time.Millisecond)
 	for pid, p := range proc {
-		if p.ticks*(1e9/userHZ)+margin > t1.bootNs {
+		if p.exiting || p.ticks*(1e9/userHZ)+margin > t1.bootNs {
 			continue
 		}
 		got, ok := t1.procs[pid]
@@ -224,14 +225,16 @@ func compareTree(t1 treeSnapshot, proc map[uint32]procEntry, t2 treeSnapshot) mi
 			}
 		}
 	}
-	// A process in the tree at both drains must have been alive in between.
+	// A process in the tree at both drains must have been alive in between,
+	// or at least not past its exit event (a zombie is).
 	for pid, a := range t1.procs {
 		b, ok := t2.procs[pid]
 		if !ok || b.ticks != a.ticks {
 			continue
 		}
-		if p, ok := proc[pid]; !ok || p.ticks != a.ticks {
-			m.add(&m.ghosts, "pid %d (ppid %d, %q) is a ghost", pid, a.ppid, a.args)
+		if p, ok := proc[pid]; !ok || p.ticks != a.ticks || p.zombie {
+			stat, _ := readStat(pid)
+			m.add(&m.ghosts, "pid %d (ppid %d, start %d, %q) is a ghost; /proc now: %q", pid, a.ppid, a.ticks, a.args, stat)
 		}
 	}
 	return m
@@ -244,7 +247,13 @@ func (l *liveTree) checkAgainstProc(what string) {
 	proc := readProcNow(l.t)
 	t2 := l.next()
 	m := compareTree(t1, proc, t2)
-	l.t.Logf("%s: %d processes in /proc, %d in the tree; %d missing, %d wrong ppids, %d ghosts", what, len(proc), len(t2.procs), m.missing, m.wrongPPID, m.ghosts)
+	live := 0
+	for _, p := range proc {
+		if !p.exiting {
+			live++
+		}
+	}
+	l.t.Logf("%s: %d live processes in /proc, %d in the tree; %d missing, %d wrong ppids, %d ghosts", what, live, len(t2.procs), m.missing, m.wrongPPID, m.ghosts)
 	if m.missing+m.wrongPPID+m.ghosts > 0 {
 		l.t.Fatalf("%s: the tree differs from /proc: %v", what, m.examples)
 	}

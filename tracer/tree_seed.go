@@ -15,12 +15,24 @@ import (
 // queues meanwhile are then applied on top, and those the scan already saw
 // change nothing, so a process that forks, execs or exits during the scan
 // is neither lost nor resurrected.
-func (t *Tree) Seed() error {
+func (t *Tree) Seed() error { return t.seed(false) }
+
+// seed reads /proc. After lost events (repair) it also remembers when it
+// listed /proc: see deadBeforeSeed.
+func (t *Tree) seed(repair bool) error {
+	listNs, err := bootNs()
+	if err != nil {
+		return err
+	}
 	pids, err := ListPIDs(t.opts.Proc)
 	if err != nil {
 		return err
 	}
 	t.reset()
+	t.listNs = 0
+	if repair {
+		t.listNs = listNs
+	}
 	t.clock.sync()
 	matches := make(map[int32]cgroupMatch)
 	for _, pid := range pids {
@@ -51,6 +63,15 @@ func (t *Tree) Seed() error {
 	return nil
 }
 
+// bootNs reads CLOCK_BOOTTIME, the clock of event times.
+func bootNs() (uint64, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0, fmt.Errorf("reading the boot clock: %w", err)
+	}
+	return uint64(ts.Nano()), nil
+}
+
 // errGone marks a process that is dead, or dying, though /proc still lists it.
 var errGone = errors.New("process is exiting")
 
@@ -65,9 +86,9 @@ type seededProc struct {
 func (t *Tree) readProc(pid uint32) (seededProc, error) {
 	var sp seededProc
 	dir := t.opts.Proc + "/" + strconv.FormatUint(uint64(pid), 10) + "/"
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return sp, fmt.Errorf("reading the boot clock: %w", err)
+	readNs, err := bootNs()
+	if err != nil {
+		return sp, err
 	}
 	stat, err := os.ReadFile(dir + "stat")
 	if err != nil {
@@ -94,7 +115,7 @@ func (t *Tree) readProc(pid uint32) (seededProc, error) {
 	}
 	n := &sp.node
 	*n = node{pid: pid, ppid: st.PPID, parent: none, child: none, next: none, prev: none,
-		startNs: st.StartTime * (1e9 / userHZ), readNs: uint64(ts.Nano())}
+		startNs: st.StartTime * (1e9 / userHZ), readNs: readNs}
 	n.uid = statusField(status, "Uid:", false)
 	n.nsPID = statusField(status, "NSpid:", true)
 	n.setComm([]byte(st.Comm))

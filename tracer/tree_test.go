@@ -87,7 +87,7 @@ func checkLinks(t *testing.T, tr *Tree) {
 		if tr.byPID[n.pid] != i {
 			t.Fatalf("pid %d: index says node %d, walk found %d", n.pid, tr.byPID[n.pid], i)
 		}
-		if p, ok := tr.byPID[n.ppid]; ok && p != i && n.parent != p {
+		if p, ok := tr.byPID[n.ppid]; ok && p != i && n.parent != p && tr.nodes[p].startNs <= n.startNs {
 			t.Fatalf("pid %d: ppid %d is in the tree but the node hangs under pid %d", n.pid, n.ppid, tr.nodes[n.parent].pid)
 		}
 		if n.parent != rootIndex && tr.nodes[n.parent].pid != n.ppid {
@@ -137,6 +137,24 @@ func TestTreeSeed(t *testing.T) {
 	}
 	if tr.nodes[tr.byPID[10]].uid != 1000 {
 		t.Errorf("uid of 10: %d", tr.nodes[tr.byPID[10]].uid)
+	}
+}
+
+// A pid reused while /proc is read can make two processes name each other
+// as parent; the younger is no parent of the older.
+func TestTreeSeedNoCycle(t *testing.T) {
+	f := newFakeProc(t)
+	f.add(1, 0, "init", 'S', 1, "/", "/sbin/init")
+	f.add(10, 20, "old", 'S', 5, "/", "old") // read while its parent was the previous 20
+	f.add(20, 10, "new", 'S', 9, "/", "new") // 20 reused, under 10
+	tr := f.tree()
+	if n := &tr.nodes[tr.byPID[10]]; n.parent != rootIndex {
+		t.Errorf("pid 10 hangs under pid %d, a younger process", tr.nodes[n.parent].pid)
+	}
+	rows := 0
+	tr.Walk(func(*Process) { rows++ })
+	if rows != 3 {
+		t.Errorf("walk shows %d processes, want 3", rows)
 	}
 }
 
@@ -234,6 +252,31 @@ func TestTreeSeedReconcile(t *testing.T) {
 	apply(t, tr, newer)
 	if got := argsOf(tr, 10); got != "/bin/app --newer" {
 		t.Errorf("an exec after the seed was not applied: args %q", got)
+	}
+}
+
+// After lost events the tree is read again from /proc; a process that
+// forked before that and died, its exit lost, must not come back with the
+// fork or exec events still queued.
+func TestTreeRepairReconcile(t *testing.T) {
+	f := newFakeProc(t)
+	f.add(1, 0, "init", 'S', 1, "/", "/sbin/init")
+	tr := f.tree()
+	if err := tr.Apply(&Event{Type: TypeLost, LostCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	old := func(ev *Event) *Event {
+		ev.BootNs = before
+		return ev
+	}
+	apply(t, tr,
+		old(forkEv(50, 1, 500)), // forked before the repair, gone, its exit lost
+		old(execEv(60, 600, "/bin/gone")),
+		forkEv(70, 1, 700), // forked after the repair listed /proc: missed by it
+	)
+	wantPPIDs(t, tr, map[uint32]uint32{1: 0, 70: 1})
+	if tr.Lost() != 3 || tr.Repairs() != 1 {
+		t.Errorf("lost %d, repairs %d; want 3 and 1", tr.Lost(), tr.Repairs())
 	}
 }
 

@@ -100,7 +100,7 @@ func runTree(c *cli.Context) error {
 			return err
 		}
 		// Drained: the tree is the kernel's as of now.
-		if drawn && (tree.Gen() == lastGen || time.Since(lastDraw) < cfg.interval) {
+		if drawn && ((tree.Gen() == lastGen && !view.marked) || time.Since(lastDraw) < cfg.interval) {
 			continue
 		}
 		lastGen, lastDraw, drawn = tree.Gen(), time.Now(), true

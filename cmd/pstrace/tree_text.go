@@ -17,6 +17,9 @@ type treeView struct {
 	buf       []byte
 	frames    int
 	prev      []treeRow
+	// marked tells that the last frame marked changes: the next one, even
+	// of an unchanged tree, clears the marks.
+	marked bool
 }
 
 // treeRow is one process's line, kept to mark what changed by the next frame.
@@ -63,6 +66,7 @@ func (v *treeView) frame(tree *tracer.Tree, now time.Time) []byte {
 		dst = append(dst, treeSeparator...)
 	}
 	dst = append(dst, treeHeader...)
+	v.marked = false
 	if v.tty && v.frames > 1 {
 		dst = v.appendChanges(dst, rows)
 	} else {
@@ -109,11 +113,13 @@ func (v *treeView) appendChanges(dst []byte, rows []treeRow) []byte {
 		}
 		return dst
 	}
+	v.marked = len(gone) > 0
 	dst = appendGone(dst, procKey{})
 	for _, r := range rows {
 		if was[r.key] {
 			dst = append(dst, r.line...)
 		} else {
+			v.marked = true
 			dst = append(dst, ansiNew...)
 			dst = append(dst, r.line[:len(r.line)-1]...)
 			dst = append(dst, ansiReset+"\n"...)

@@ -58,7 +58,10 @@ func TestTreeViewMarksChanges(t *testing.T) {
 			t.Fatalf("line %d: want %q...%q, frame:\n%s", i, w.prefix, w.text, second)
 		}
 	}
-	if third := string(v.frame(tree, time.Now())); strings.Contains(third, ansiGone) || strings.Contains(third, ansiNew) {
+	if !v.marked {
+		t.Errorf("a frame with marks does not ask for the next to clear them")
+	}
+	if third := string(v.frame(tree, time.Now())); strings.Contains(third, ansiGone) || strings.Contains(third, ansiNew) || v.marked {
 		t.Errorf("changes still marked a frame later:\n%q", third)
 	}
 }
