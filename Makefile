@@ -2,12 +2,17 @@ GO ?= go
 # Privileged tests run as root; outside CI they skip with a reason when not root.
 GOTEST ?= $(GO) test -count=1
 
-.PHONY: all build generate check-generate lint deps unit test vmtest bench clean
+.PHONY: all build run generate check-generate lint deps test vmtest bench clean
 
 all: build
 
 build:
 	$(GO) build -o pstrace ./cmd/pstrace
+
+# The live process tree, or what ARGS says (make run ARGS=events).
+ARGS ?= tree
+run: build
+	./pstrace $(ARGS)
 
 # Rebuilds the BPF objects and their Go bindings (needs clang and libbpf-dev).
 generate:
