@@ -68,8 +68,8 @@ struct process_key {
 
 /* Multi-threaded processes whose exit was reported. Threads that exit
  * together can all find the live count at zero at sched_process_exit; the
- * first to insert its process here reports, the others stay silent. A leader
- * that finds its process here removes it; LRU drops the other entries. */
+ * first to insert its process here reports, the others stay silent. Entries
+ * are left for LRU to drop. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -320,8 +320,8 @@ static __always_inline int on_exit(struct task_struct *task)
 			return 0;
 	} else if (bpf_map_lookup_elem(&exited, &key)) {
 		/* A count of one here is a leader whose siblings were released
-		 * (and counted out) first: one of them may have reported. */
-		bpf_map_delete_elem(&exited, &key);
+		 * (and counted out) first: one of them may have reported. The
+		 * entry is left to LRU: a lookup takes no lock, a delete would. */
 		return 0;
 	}
 

@@ -91,7 +91,7 @@ for name in "${names[@]}"; do
 			verdict="no result"
 		fi
 		tail -n 40 <<<"$console" | sed 's/^/    /'
-		row "$name" "$(basename "$vmlinuz")" "$verdict" - - - "${booted:--}" "${secs}s"
+		row "$name" "$(basename "$vmlinuz" .vmlinuz)" "$verdict" - - - "${booted:+${booted}s}" "${secs}s"
 		failed=1 total_fail=$((total_fail + 1))
 		continue
 	fi
