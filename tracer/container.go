@@ -17,7 +17,7 @@ const (
 func (t *Tree) containerOf(i int32, cg cgroupMatch) *Container {
 	n := &t.nodes[i]
 	if n.flags&flagShim != 0 {
-		id, ns := parseShimArgs(n.args)
+		id, ns := parseShimArgs(t.argv.get(n.args))
 		return t.intern(Container{ID: id, Namespace: ns, ShimPID: n.pid, Source: sourceShim})
 	}
 	var shim *Container

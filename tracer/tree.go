@@ -11,6 +11,7 @@ type Tree struct {
 	opts       TreeOptions
 	nodes      []node // nodes[rootIndex] is a sentinel: the parent of every top-level process
 	free       []int32
+	argv       argTable
 	byPID      map[uint32]int32
 	cgroups    *cgroupResolver
 	containers map[Container]*Container
@@ -47,7 +48,7 @@ type node struct {
 	comm                      [16]byte
 	commLen                   uint8
 	flags                     nodeFlags
-	args                      []byte // NUL-terminated argv; shared with the parent until an exec
+	args                      argRef // its argv in Tree.argv; shared with the parent until an exec
 	ctr                       *Container
 }
 
@@ -79,6 +80,7 @@ func (t *Tree) Close() { t.cgroups.close() }
 func (t *Tree) reset() {
 	t.nodes = append(t.nodes[:0], node{parent: none, child: none, next: none, prev: none})
 	t.free = t.free[:0]
+	t.argv.releaseAll()
 	clear(t.byPID)
 	t.gen++
 }
@@ -153,7 +155,7 @@ func (t *Tree) fork(ev *Event) {
 	t.linkParent(i)
 	if p := t.nodes[i].parent; p != rootIndex {
 		parent := &t.nodes[p]
-		n.args = parent.args
+		n.args = t.argv.retain(parent.args)
 		n.flags = parent.flags & flagKernel
 		if parent.cgroup != ev.CgroupID {
 			// The fork ran in the parent: it moved to another cgroup since
@@ -196,10 +198,9 @@ func (t *Tree) exec(ev *Event) {
 	n.uid, n.nsPID, n.cgroup = ev.UID, ev.NsPID, ev.CgroupID
 	n.setComm(ev.Comm)
 	n.flags &^= flagKernel | flagShim
-	n.args = append(make([]byte, 0, len(ev.Args)+1), ev.Args...)
-	if len(n.args) > 0 && n.args[len(n.args)-1] != 0 {
-		n.args = append(n.args, 0)
-	}
+	old := n.args
+	n.args = t.argv.store(ev.Args)
+	t.argv.release(old)
 	if isShimExec(ev.Comm, ev.Filename) {
 		n.flags |= flagShim
 	}
@@ -269,6 +270,7 @@ func (t *Tree) remove(i int32, reaper uint32) {
 		t.setParent(c, reaper, pid)
 	}
 	t.unlink(i)
+	t.argv.release(n.args)
 	t.nodes[i] = node{parent: none, child: none, next: none, prev: none}
 	t.free = append(t.free, i)
 }

@@ -110,7 +110,7 @@ func (l *liveTree) snapshot() treeSnapshot {
 	s := treeSnapshot{bootNs: bootNow(), lost: l.tree.Lost(), repairs: l.tree.Repairs(), procs: make(map[uint32]snapProc, l.tree.Len())}
 	for pid, i := range l.tree.byPID {
 		n := &l.tree.nodes[i]
-		s.procs[pid] = snapProc{ppid: n.ppid, nsPID: n.nsPID, ticks: StartNsToTicks(n.startNs), args: string(n.args), ctr: n.inside()}
+		s.procs[pid] = snapProc{ppid: n.ppid, nsPID: n.nsPID, ticks: StartNsToTicks(n.startNs), args: string(l.tree.argv.get(n.args)), ctr: n.inside()}
 	}
 	return s
 }

@@ -45,6 +45,7 @@ func (t *Tree) seed(repair bool) error {
 		}
 		i := t.alloc(pid)
 		t.nodes[i] = sp.node
+		t.nodes[i].args = t.argv.store(sp.args)
 		t.byPID[pid] = i
 		matches[i] = sp.cgroup
 	}
@@ -77,6 +78,7 @@ var errGone = errors.New("process is exiting")
 
 type seededProc struct {
 	node   node
+	args   []byte
 	cgroup cgroupMatch
 }
 
@@ -119,9 +121,7 @@ func (t *Tree) readProc(pid uint32) (seededProc, error) {
 	n.uid = statusField(status, "Uid:", false)
 	n.nsPID = statusField(status, "NSpid:", true)
 	n.setComm([]byte(st.Comm))
-	if len(cmdline) > 0 {
-		n.args = bytes.Clone(cmdline) // ReadFile leaves spare capacity: 100,000 of them add up
-	}
+	sp.args = cmdline
 	if st.Kernel {
 		n.flags |= flagKernel
 	} else if st.Comm == shimComm {
@@ -210,6 +210,7 @@ func (t *Tree) prune() {
 	for pid, i := range t.byPID {
 		if !keep[i] {
 			delete(t.byPID, pid)
+			t.argv.release(t.nodes[i].args)
 			t.nodes[i] = node{parent: none, child: none, next: none, prev: none}
 			t.free = append(t.free, i)
 		}

@@ -121,7 +121,7 @@ func argsOf(tr *Tree, pid uint32) string {
 	if !ok {
 		return "<gone>"
 	}
-	return strings.ReplaceAll(strings.TrimSuffix(string(tr.nodes[i].args), "\x00"), "\x00", " ")
+	return strings.ReplaceAll(strings.TrimSuffix(string(tr.argv.get(tr.nodes[i].args)), "\x00"), "\x00", " ")
 }
 
 func TestTreeSeed(t *testing.T) {

@@ -57,7 +57,7 @@ func (t *Tree) Walk(fn func(p *Process)) {
 				StartTime: t.clock.wall(n.startNs),
 				StartNs:   n.startNs,
 				Comm:      n.commBytes(),
-				Args:      n.args,
+				Args:      t.argv.get(n.args),
 				Container: n.inside(),
 				Depth:     depth,
 			}
