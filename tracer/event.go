@@ -89,8 +89,10 @@ func (e *Event) Duration() time.Duration {
 
 // EachArg calls fn with every captured argument in order. A truncated last
 // argument is passed as far as it was captured.
-func (e *Event) EachArg(fn func(arg []byte)) {
-	args := e.Args
+func (e *Event) EachArg(fn func(arg []byte)) { eachArg(e.Args, fn) }
+
+// eachArg splits argv as the kernel holds it, each argument ending in a NUL.
+func eachArg(args []byte, fn func(arg []byte)) {
 	for len(args) > 0 {
 		i := bytes.IndexByte(args, 0)
 		if i < 0 {

@@ -1,7 +1,6 @@
 package tracer
 
 import (
-	"bytes"
 	"slices"
 	"time"
 )
@@ -72,15 +71,4 @@ func (t *Tree) Walk(fn func(p *Process)) {
 }
 
 // EachArg calls fn with every argument in order.
-func (p *Process) EachArg(fn func(arg []byte)) {
-	args := p.Args
-	for len(args) > 0 {
-		i := bytes.IndexByte(args, 0)
-		if i < 0 {
-			fn(args)
-			return
-		}
-		fn(args[:i])
-		args = args[i+1:]
-	}
-}
+func (p *Process) EachArg(fn func(arg []byte)) { eachArg(p.Args, fn) }
