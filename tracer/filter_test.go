@@ -33,6 +33,8 @@ func spawnHelper(args []string) int {
 		return 2
 	}
 	if args[1] == "gate" {
+		// Running here means the exec is over: the test may follow it now.
+		fmt.Println("ready")
 		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 			return 3
 		}
@@ -96,9 +98,18 @@ func startGated(t *testing.T, path, childPath string, depth int) *gated {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
+	}
+	// Start returns once execve has dropped the close-on-exec pipe, which
+	// is before the exec event: wait until the new program runs.
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatalf("waiting for %s to start: %v", path, err)
 	}
 	g := &gated{t: t, cmd: cmd, stdin: stdin, pid: uint32(cmd.Process.Pid)}
 	t.Cleanup(func() {
