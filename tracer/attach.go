@@ -7,7 +7,8 @@ import (
 	"github.com/cilium/ebpf/link"
 )
 
-// attach links every loaded program to its tracepoint.
+// attach links the loaded program of each hook to its tracepoint, in the
+// order of hooks.
 func attach(coll *ebpf.Collection) ([]link.Link, error) {
 	var links []link.Link
 	fail := func(err error) ([]link.Link, error) {
@@ -16,21 +17,20 @@ func attach(coll *ebpf.Collection) ([]link.Link, error) {
 		}
 		return nil, err
 	}
-	for name, prog := range coll.Programs {
+	for _, h := range hooks {
 		var (
 			l   link.Link
 			err error
 		)
-		if tp, ok := btfPrograms[name]; ok {
+		if prog, ok := coll.Programs[h.btfProg]; ok {
 			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
 			if err != nil {
-				return fail(fmt.Errorf("attaching to tp_btf/%s: %w", tp, err))
+				return fail(fmt.Errorf("attaching to tp_btf/%s: %w", h.tracepoint, err))
 			}
 		} else {
-			tp := rawPrograms[name]
-			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: tp, Program: prog})
+			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: coll.Programs[h.rawProg]})
 			if err != nil {
-				return fail(fmt.Errorf("attaching to raw_tp/%s: %w", tp, err))
+				return fail(fmt.Errorf("attaching to raw_tp/%s: %w", h.tracepoint, err))
 			}
 		}
 		links = append(links, l)

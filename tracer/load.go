@@ -26,12 +26,19 @@ var (
 	ErrNoRingBuf  = errors.New("the kernel has no BPF ring buffer: pstrace needs Linux 5.8 or newer")
 )
 
-// The program pair used for each hook: BTF-enabled tracepoints where the
-// kernel has BTF, else raw tracepoints.
-var (
-	btfPrograms = map[string]string{"fork_btf": "sched_process_fork", "exec_btf": "sched_process_exec", "exit_btf": "sched_process_exit"}
-	rawPrograms = map[string]string{"fork_raw": "sched_process_fork", "exec_raw": "sched_process_exec", "exit_raw": "sched_process_exit"}
-)
+// hook is one tracepoint and its two programs: BTF-enabled where the kernel
+// has BTF, else raw.
+type hook struct{ tracepoint, btfProg, rawProg string }
+
+// hooks in the order they are attached. Exit goes first and fork last: a
+// process whose fork is reported then always has its exit reported too,
+// however long the attaching takes (a fork reported without its exit would
+// stay in the tree for good).
+var hooks = []hook{
+	{"sched_process_exit", "exit_btf", "exit_raw"},
+	{"sched_process_exec", "exec_btf", "exec_raw"},
+	{"sched_process_fork", "fork_btf", "fork_raw"},
+}
 
 func load(opts *Options) (*ebpf.Collection, error) {
 	if err := checkPrivileges(); err != nil {
@@ -57,12 +64,12 @@ func load(opts *Options) (*ebpf.Collection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading BPF objects: %w", err)
 	}
-	unused := btfPrograms
-	if kernelBTF {
-		unused = rawPrograms
-	}
-	for name := range unused {
-		delete(spec.Programs, name)
+	for _, h := range hooks {
+		if kernelBTF {
+			delete(spec.Programs, h.rawProg)
+		} else {
+			delete(spec.Programs, h.btfProg)
+		}
 	}
 	spec.Maps["events"].MaxEntries = uint32(opts.RingSize)
 	vars := map[string]any{
