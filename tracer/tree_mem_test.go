@@ -65,23 +65,3 @@ func TestTreeForkExitAllocs(t *testing.T) {
 		t.Fatalf("tree holds %d processes after forks and exits, want 1001", tr.Len())
 	}
 }
-
-func BenchmarkTreeForkExit(b *testing.B) {
-	tr := grow(b, 1000)
-	fork, exit := forkEv(5000, 10, 5000), exitEv(5000, 5000, 1)
-	b.ReportAllocs()
-	for b.Loop() {
-		tr.Apply(fork)
-		tr.Apply(exit)
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N), "ns/event")
-}
-
-func BenchmarkTreeMemory(b *testing.B) {
-	for b.Loop() {
-		base := heapBytes()
-		tr := grow(b, 100_000)
-		b.ReportMetric(float64(heapBytes()-base)/(1<<20), "MiB/100k-procs")
-		runtime.KeepAlive(tr)
-	}
-}
