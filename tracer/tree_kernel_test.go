@@ -17,18 +17,7 @@ import (
 // returns once they are all busy.
 func churn(t *testing.T, helpers, n int) (wait func()) {
 	t.Helper()
-	var cmds []*exec.Cmd
-	for k := 0; k < helpers; k++ {
-		c := testHelper("churn", "churn", fmt.Sprint(n), "subreaper")
-		out, err := c.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, startHelper(t, c))
-		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
-			t.Fatalf("churn helper: %v", err)
-		}
-	}
+	cmds := startChurners(t, helpers, n)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -45,6 +34,26 @@ func churn(t *testing.T, helpers, n int) (wait func()) {
 		}
 		wg.Wait()
 	}
+}
+
+// startChurners starts helpers that fork n processes each, as their
+// children and orphans, and returns once they are all busy. The test kills
+// those still running at its end.
+func startChurners(t *testing.T, helpers, n int) []*exec.Cmd {
+	t.Helper()
+	var cmds []*exec.Cmd
+	for k := 0; k < helpers; k++ {
+		c := testHelper("churn", "churn", fmt.Sprint(n), "subreaper")
+		out, err := c.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, startHelper(t, c))
+		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
+			t.Fatalf("churn helper: %v", err)
+		}
+	}
+	return cmds
 }
 
 func testHelper(name string, args ...string) *exec.Cmd {
