@@ -318,10 +318,14 @@ static __always_inline int on_exit(struct task_struct *task)
 		 * int that reaches the program without its upper 32 bits. */
 		if ((int)bpf_map_update_elem(&exited, &key, &one, BPF_NOEXIST) == -EEXIST)
 			return 0;
-	} else if (bpf_map_lookup_elem(&exited, &key)) {
-		/* A count of one here is a leader whose siblings were released
-		 * (and counted out) first: one of them may have reported. The
-		 * entry is left to LRU: a lookup takes no lock, a delete would. */
+	} else if (BPF_CORE_READ(signal, sum_sched_runtime) && bpf_map_lookup_elem(&exited, &key)) {
+		/* A count of one here may be a leader whose siblings were
+		 * released (and counted out) first: one of them may have
+		 * reported. A released thread adds its run time to the signal
+		 * struct, so while that is zero no thread ever left, and the
+		 * common single-threaded exit skips the lookup, whose cold hash
+		 * bucket costs more than the rest of this hook. The entry is
+		 * left to LRU: a lookup takes no lock, a delete would. */
 		return 0;
 	}
 
