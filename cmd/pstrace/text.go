@@ -28,7 +28,7 @@ const (
 )
 
 // textHeader names the columns of the text format.
-var textHeader = string(appendColumns(nil, "TIME", "EVENT", "PID", "PPID", []byte("COMM"), "", true)) + "DETAILS\n"
+var textHeader = string(appendColumns(nil, []byte("TIME"), "EVENT", []byte("PID"), []byte("PPID"), []byte("COMM"), "", true)) + "DETAILS\n"
 
 const (
 	ansiReset = "\x1b[0m"
@@ -48,7 +48,7 @@ var typeColours = map[tracer.Type]string{
 // appendColumns lays out the columns up to COMM, each padded to its width
 // and comm escaped; comm is padded only when details follow, so that no line
 // ends in spaces. colour, if any, wraps the event name.
-func appendColumns(dst []byte, time, event, pid, ppid string, comm []byte, colour string, details bool) []byte {
+func appendColumns(dst []byte, time []byte, event string, pid, ppid, comm []byte, colour string, details bool) []byte {
 	dst = appendPadded(dst, time, len(timeLayout))
 	dst = append(dst, ' ')
 	dst = append(dst, colour...)
@@ -74,15 +74,20 @@ func (w *textWriter) append(dst []byte, ev *tracer.Event) []byte {
 	if w.colour {
 		colour = typeColours[ev.Type]
 	}
-	var tb [len(timeLayout)]byte
-	when := string(ev.Time.Local().AppendFormat(tb[:0], timeLayout))
+	// The first columns' digits, formatted on the stack.
+	var nb [len(timeLayout) + 2*10]byte
+	b := ev.Time.Local().AppendFormat(nb[:0], timeLayout)
+	nt := len(b)
 	if ev.Type == tracer.TypeLost {
-		dst = appendColumns(dst, when, ev.Type.String(), "-", "-", []byte("-"), colour, true)
+		dash := []byte("-")
+		dst = appendColumns(dst, b[:nt], ev.Type.String(), dash, dash, dash, colour, true)
 		dst = strconv.AppendUint(dst, ev.LostCount, 10)
 		return append(dst, " events lost: the ring buffer was full\n"...)
 	}
-	pid := strconv.FormatUint(uint64(ev.PID), 10)
-	ppid := strconv.FormatUint(uint64(ev.PPID), 10)
+	b = strconv.AppendUint(b, uint64(ev.PID), 10)
+	np := len(b)
+	b = strconv.AppendUint(b, uint64(ev.PPID), 10)
+	when, pid, ppid := b[:nt], b[nt:np], b[np:]
 	switch ev.Type {
 	case tracer.TypeExec:
 		dst = appendColumns(dst, when, ev.Type.String(), pid, ppid, ev.Comm, colour, true)
@@ -140,7 +145,7 @@ func shortID(id string) string {
 	return id
 }
 
-func appendPadded(dst []byte, s string, width int) []byte {
+func appendPadded[S string | []byte](dst []byte, s S, width int) []byte {
 	dst = append(dst, s...)
 	for i := len(s); i < width; i++ {
 		dst = append(dst, ' ')
@@ -148,7 +153,7 @@ func appendPadded(dst []byte, s string, width int) []byte {
 	return dst
 }
 
-func appendRight(dst []byte, s string, width int) []byte {
+func appendRight[S string | []byte](dst []byte, s S, width int) []byte {
 	for i := len(s); i < width; i++ {
 		dst = append(dst, ' ')
 	}
