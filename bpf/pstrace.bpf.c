@@ -321,11 +321,13 @@ static __always_inline int on_exit(struct task_struct *task)
 	} else if (BPF_CORE_READ(signal, sum_sched_runtime) && bpf_map_lookup_elem(&exited, &key)) {
 		/* A count of one here may be a leader whose siblings were
 		 * released (and counted out) first: one of them may have
-		 * reported. A released thread adds its run time to the signal
-		 * struct, so while that is zero no thread ever left, and the
-		 * common single-threaded exit skips the lookup, whose cold hash
-		 * bucket costs more than the rest of this hook. The entry is
-		 * left to LRU: a lookup takes no lock, a delete would. */
+		 * reported. A released thread adds its accounted run time to
+		 * the signal struct; while that is zero no thread ever left,
+		 * and the common single-threaded exit skips the lookup, whose
+		 * cold hash bucket costs more than the rest of this hook. (A
+		 * sibling released within a tick of its start, never switched
+		 * out, adds nothing: there a double report stays possible.) The
+		 * entry is left to LRU: a lookup takes no lock, a delete would. */
 		return 0;
 	}
 
