@@ -2,10 +2,9 @@ package tracer
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -35,9 +34,7 @@ func cgroup2Root(t *testing.T) string {
 // a made-up container id, below a cgroup of the test's own.
 func containerCgroup(t *testing.T, root string) (dir, id string) {
 	t.Helper()
-	b := make([]byte, 32)
-	rand.Read(b)
-	id = hex.EncodeToString(b)
+	id = randomID()
 	parent := filepath.Join(root, "pstrace-test-"+id[:8])
 	dir = filepath.Join(parent, "docker-"+id+".scope")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -88,6 +85,14 @@ func TestCgroupResolver(t *testing.T) {
 func startForker(t *testing.T) (pid int, fork func() uint32) {
 	t.Helper()
 	c := testHelper("forker", "forker")
+	fork = runForker(t, c)
+	return c.Process.Pid, fork
+}
+
+// runForker starts c, a forker helper, and returns what makes it fork a
+// child and gives the child's pid.
+func runForker(t *testing.T, c *exec.Cmd) (fork func() uint32) {
+	t.Helper()
 	in, err := c.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +103,7 @@ func startForker(t *testing.T) (pid int, fork func() uint32) {
 	}
 	startHelper(t, c)
 	r := bufio.NewReader(out)
-	return c.Process.Pid, func() uint32 {
+	return func() uint32 {
 		if _, err := io.WriteString(in, "fork\n"); err != nil {
 			t.Fatal(err)
 		}

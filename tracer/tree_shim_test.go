@@ -1,10 +1,8 @@
 package tracer
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,22 +24,8 @@ func startFakeShim(t *testing.T, id string) (pid uint32, fork func() uint32) {
 	c := testHelper("forker")
 	c.Path = shim
 	c.Args = []string{shim, "-namespace", "moby", "-id", id, "-address", "/run/containerd/containerd.sock"}
-	in, err := c.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	startHelper(t, c)
-	r := bufio.NewReader(out)
-	return uint32(c.Process.Pid), func() uint32 {
-		if _, err := io.WriteString(in, "fork\n"); err != nil {
-			t.Fatal(err)
-		}
-		return readPID(t, r)
-	}
+	fork = runForker(t, c)
+	return uint32(c.Process.Pid), fork
 }
 
 func randomID() string {
