@@ -1,7 +1,6 @@
 package tracer
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"strconv"
@@ -17,19 +16,7 @@ import (
 func startBurst(t *testing.T, n int) (pid int, release func(), wait func() []uint32) {
 	t.Helper()
 	cmd := testutil.HelperCmd("burst", "burst", lookBin(t, "true"), strconv.Itoa(n), "4")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	rd := bufio.NewReader(stdout)
+	stdin, rd := startPiped(t, cmd)
 	if line, _ := rd.ReadString('\n'); line != "ready\n" {
 		t.Fatalf("burst helper printed %q, want ready", line)
 	}

@@ -1,7 +1,6 @@
 package tracer
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/exec"
@@ -93,16 +92,7 @@ func startForker(t *testing.T) (pid int, fork func() uint32) {
 // child and gives the child's pid.
 func runForker(t *testing.T, c *exec.Cmd) (fork func() uint32) {
 	t.Helper()
-	in, err := c.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	startHelper(t, c)
-	r := bufio.NewReader(out)
+	in, r := startPiped(t, c)
 	return func() uint32 {
 		if _, err := io.WriteString(in, "fork\n"); err != nil {
 			t.Fatal(err)

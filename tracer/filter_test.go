@@ -94,29 +94,13 @@ type gated struct {
 func startGated(t *testing.T, path, childPath string, depth int) *gated {
 	t.Helper()
 	cmd := spawnCmd(path, childPath, depth, true)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	// Start returns once execve has dropped the close-on-exec pipe, which
 	// is before the exec event: wait until the new program runs.
-	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+	if _, err := stdout.ReadString('\n'); err != nil {
 		t.Fatalf("waiting for %s to start: %v", path, err)
 	}
-	g := &gated{t: t, cmd: cmd, stdin: stdin, pid: uint32(cmd.Process.Pid)}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return g
+	return &gated{t: t, cmd: cmd, stdin: stdin, pid: uint32(cmd.Process.Pid)}
 }
 
 // run releases it and waits for it and its descendants.

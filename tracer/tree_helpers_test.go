@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -195,6 +196,23 @@ func startHelper(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 		cmd.Wait()
 	})
 	return cmd
+}
+
+// startPiped starts a helper, as startHelper does, with a pipe to its stdin
+// and one from its stdout.
+func startPiped(t *testing.T, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufio.Reader) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	startHelper(t, cmd)
+	return stdin, bufio.NewReader(out)
 }
 
 // readPID reads the pid a helper prints on its first line.
