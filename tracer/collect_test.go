@@ -84,21 +84,9 @@ func (c *collector) stop() {
 // returns them. It fails the test if the reader stops first.
 func (c *collector) waitUntil(what string, cond func(events []Event) bool) []Event {
 	c.t.Helper()
-	timer := time.AfterFunc(hangGuard, func() {
-		c.mu.Lock()
-		c.readErr = errors.New("gave up waiting (hang guard)")
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer timer.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for !cond(c.events) {
-		if c.readErr != nil {
-			c.t.Fatalf("waiting for %s: %v", what, c.readErr)
-		}
-		c.cond.Wait()
-	}
+	c.wait(what, func() bool { return cond(c.events) })
 	return append([]Event(nil), c.events...)
 }
 
@@ -107,21 +95,26 @@ func (c *collector) waitUntil(what string, cond func(events []Event) bool) []Eve
 func (c *collector) sync() []Event {
 	c.t.Helper()
 	c.mu.Lock()
-	target := c.drains + 2
-	c.mu.Unlock()
-	c.waitUntilDrains(target)
-	c.mu.Lock()
 	defer c.mu.Unlock()
+	target := c.drains + 2
+	c.wait("a drain", func() bool { return c.drains >= target })
 	return append([]Event(nil), c.events...)
 }
 
-func (c *collector) waitUntilDrains(n int) {
+// wait blocks, with c.mu held, until cond holds, and fails the test if the
+// reader stops first or the hang guard fires.
+func (c *collector) wait(what string, cond func() bool) {
 	c.t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for c.drains < n {
+	timer := time.AfterFunc(hangGuard, func() {
+		c.mu.Lock()
+		c.readErr = errors.New("gave up waiting (hang guard)")
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer timer.Stop()
+	for !cond() {
 		if c.readErr != nil {
-			c.t.Fatalf("waiting for a drain: %v", c.readErr)
+			c.t.Fatalf("waiting for %s: %v", what, c.readErr)
 		}
 		c.cond.Wait()
 	}
