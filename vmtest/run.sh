@@ -43,12 +43,23 @@ initrd=$cache/initramfs.cpio.gz
 echo "vmtest: building the test binaries and the initramfs"
 "$here/initramfs.sh" "$initrd"
 
-append="console=ttyS0 panic=-1 quiet VMTEST_TEST_TIMEOUT=$((timeout - 120))s"
+# The guest stops its tests a minute before the host would kill it (boot takes seconds).
+append="console=ttyS0 panic=-1 quiet VMTEST_DEADLINE=$((timeout - 60))"
 [ -z "${VMTEST_RUN:-}" ] || append+=" VMTEST_RUN=$VMTEST_RUN"
 
 rows=() failed=0 ran=0 total_pass=0 total_fail=0
 # field NAME: the value of NAME=... in the guest's VMTEST-RESULT line.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"; }
+# unfinished CONSOLE: the tests that started and never ended, the list Go prints when a test
+# binary times out, and the kernel's own messages (the guest boots quiet: only errors print);
+# goroutine dumps and test logs push these out of the console's last lines.
+unfinished() {
+	awk '/^ *=== RUN/ { running[$3] = NR } /^ *--- (PASS|FAIL|SKIP)/ { delete running[$3] }
+		END { for (t in running) print running[t], t }' <<<"$1" | sort -n |
+		awk '{ print "vmtest: '"$name"': started and never ended: " $2 }'
+	sed -n '/^panic: test timed out/,/^$/p' <<<"$1" | sed 's/^/    /'
+	grep -a '^\[ *[0-9]*\.[0-9]*\] ' <<<"$1" | grep -av 'reboot: Power down' | head -n 60 | sed 's/^/    kernel: /'
+}
 row() { rows+=("$(printf '%-6s %-28s %-14s %6s %6s %6s %7s %7s' "$@")"); }
 
 for name in "${names[@]}"; do
@@ -91,6 +102,7 @@ for name in "${names[@]}"; do
 			verdict="no result"
 		fi
 		tail -n 40 <<<"$console" | sed 's/^/    /'
+		unfinished "$console"
 		row "$name" "$(basename "$vmlinuz" .vmlinuz)" "$verdict" - - - "${booted:+${booted}s}" "${secs}s"
 		failed=1 total_fail=$((total_fail + 1))
 		continue
