@@ -16,11 +16,11 @@ run: build
 
 # Rebuilds the BPF objects and their Go bindings (needs clang and libbpf-dev).
 generate:
-	$(GO) generate ./tracer
+	$(GO) generate ./tracer ./bench/benchrun
 
 # Fails when the committed BPF objects differ from what the sources build.
 check-generate: generate
-	@git diff --exit-code --stat -- tracer/ || { echo "generated BPF files are stale: run make generate and commit"; exit 1; }
+	@git diff --exit-code --stat -- 'tracer/*_bpfel.*' 'bench/benchrun/*_bpfel.*' || { echo "generated BPF files are stale: run make generate and commit"; exit 1; }
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt would change: $$out"; exit 1; }
