@@ -16,6 +16,7 @@ type floorResult struct {
 var floorCases = []struct{ name, what string }{
 	{"empty", "does nothing"},
 	{"ring_record", "reserves and submits one event-sized ring buffer record, no wakeup"},
+	{"percpu_event", "writes the new process's pid into an event-sized slot of a per-CPU array, no ring buffer"},
 }
 
 // floorSpawns is the storm each floor program is measured under.

@@ -8,17 +8,41 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"structs"
 
 	"github.com/cilium/ebpf"
 )
+
+type floorEvent struct {
+	_           structs.HostLayout
+	TimeNs      uint64
+	StartNs     uint64
+	CgroupId    uint64
+	Type        uint32
+	Pid         uint32
+	Tid         uint32
+	Ppid        uint32
+	Uid         uint32
+	Gid         uint32
+	NsPid       uint32
+	ExitStatus  uint32
+	Reaper      uint32
+	FilenameLen uint16
+	Flags       uint16
+	ArgsLen     uint32
+	Comm        [16]int8
+	_           [4]byte
+}
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	floorMapRecords     = "records"
-	floorProgEmpty      = "empty"
-	floorProgRingRecord = "ring_record"
+	floorMapRecords      = "records"
+	floorMapSlot         = "slot"
+	floorProgEmpty       = "empty"
+	floorProgPercpuEvent = "percpu_event"
+	floorProgRingRecord  = "ring_record"
 )
 
 // loadFloor returns the embedded CollectionSpec for floor.
@@ -63,8 +87,9 @@ type floorSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorProgramSpecs struct {
-	Empty      *ebpf.ProgramSpec `ebpf:"empty"`
-	RingRecord *ebpf.ProgramSpec `ebpf:"ring_record"`
+	Empty       *ebpf.ProgramSpec `ebpf:"empty"`
+	PercpuEvent *ebpf.ProgramSpec `ebpf:"percpu_event"`
+	RingRecord  *ebpf.ProgramSpec `ebpf:"ring_record"`
 }
 
 // floorMapSpecs contains maps before they are loaded into the kernel.
@@ -72,6 +97,7 @@ type floorProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorMapSpecs struct {
 	Records *ebpf.MapSpec `ebpf:"records"`
+	Slot    *ebpf.MapSpec `ebpf:"slot"`
 }
 
 // floorVariableSpecs contains global variables before they are loaded into the kernel.
@@ -101,11 +127,13 @@ func (o *floorObjects) Close() error {
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorMaps struct {
 	Records *ebpf.Map `ebpf:"records"`
+	Slot    *ebpf.Map `ebpf:"slot"`
 }
 
 func (m *floorMaps) Close() error {
 	return _FloorClose(
 		m.Records,
+		m.Slot,
 	)
 }
 
@@ -119,13 +147,15 @@ type floorVariables struct {
 //
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorPrograms struct {
-	Empty      *ebpf.Program `ebpf:"empty"`
-	RingRecord *ebpf.Program `ebpf:"ring_record"`
+	Empty       *ebpf.Program `ebpf:"empty"`
+	PercpuEvent *ebpf.Program `ebpf:"percpu_event"`
+	RingRecord  *ebpf.Program `ebpf:"ring_record"`
 }
 
 func (p *floorPrograms) Close() error {
 	return _FloorClose(
 		p.Empty,
+		p.PercpuEvent,
 		p.RingRecord,
 	)
 }

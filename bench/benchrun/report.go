@@ -112,6 +112,21 @@ func fixed(prec int) func(float64) string {
 	return func(x float64) string { return fmt.Sprintf("%.*f", prec, x) }
 }
 
+// floor is the median run time of the named minimal program.
+func (r *report) floor(name string) (float64, bool) {
+	for _, f := range r.Floor {
+		if f.Program == name {
+			return f.NsPerRun.Median, true
+		}
+	}
+	return 0, false
+}
+
+// kernelLimit is the in-kernel budget per spawn the 1/20 target allows.
+func (r *report) kernelLimit() float64 {
+	return r.figures("execsnoop (libbpf-tools)").KernelNs.Median / 20
+}
+
 // writeLosses says plainly where a peer does better than pstrace.
 func (r *report) writeLosses(w writer) {
 	p := r.figures(namePstrace)
@@ -122,11 +137,16 @@ func (r *report) writeLosses(w writer) {
 			lines = append(lines, fmt.Sprintf("Target not met: %s (%s).", t.Goal, t.Measured))
 		}
 	}
-	if len(r.Floor) > 1 {
-		rec := r.Floor[1].NsPerRun.Median
+	empty, okEmpty := r.floor("empty")
+	rec, okRec := r.floor("ring_record")
+	if okEmpty && okRec {
 		lines = append(lines, fmt.Sprintf("In the kernel, pstrace's programs take %s per run on average; on this machine a program that only queues one ring buffer record takes %s (an empty one %s). pstrace queues one record for each of fork, exec and exit, so about %s per spawn, %.0f%% of its measured %s, goes to the ring buffer alone, where the 1/20 target allows %s in all.",
-			ns(p.KernelNs.Median/p.RunsPerSpawn.Median), ns(rec), ns(r.Floor[0].NsPerRun.Median), ns(3*rec),
-			100*3*rec/p.KernelNs.Median, ns(p.KernelNs.Median), ns(r.figures("execsnoop (libbpf-tools)").KernelNs.Median/20)))
+			ns(p.KernelNs.Median/p.RunsPerSpawn.Median), ns(rec), ns(empty), ns(3*rec),
+			100*3*rec/p.KernelNs.Median, ns(p.KernelNs.Median), ns(r.kernelLimit())))
+	}
+	if slot, ok := r.floor("percpu_event"); ok {
+		lines = append(lines, fmt.Sprintf("Batching records in per-CPU memory would not reach the target here either: a program that only writes one event's pid into a per-CPU slot takes %s, so three hooks doing no more than that take %s per spawn, %.0f%% of the %s the target allows, before reading anything else about the process or flushing a batch.",
+			ns(slot), ns(3*slot), 100*3*slot/r.kernelLimit(), ns(r.kernelLimit())))
 	}
 	full, okFull := findBench(r.GoBench, benchDecodeTree)
 	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)
@@ -178,7 +198,7 @@ func (r *report) writeKernel(w writer) {
 	w("\nThe last column leaves out the rest of the host's activity: the average run times the runs one spawn of the storm makes (pstrace and bpftrace: fork, exec, exit; execsnoop: execve entry and return; exitsnoop: exit).\n")
 	w("\nforkstat uses no BPF: the proc connector's cost in the kernel is not counted here; its CPU is in section 3.\n\n")
 	if len(r.Floor) > 0 {
-		w("The floor on this machine: minimal programs (bench/floor) on sched_process_fork, each attached alone under a storm of %d spawns, median (min–max) of %d rounds. Every pstrace hook that emits an event queues at least one such record.\n\n", floorSpawns, r.Floor[0].NsPerRun.N)
+		w("The floor on this machine: minimal programs (bench/floor) on sched_process_fork, each attached alone under a storm of %d spawns, median (min–max) of %d rounds. Every pstrace hook that emits an event queues at least one ring buffer record; the per-CPU write is what a hook would pay at least if records were batched instead.\n\n", floorSpawns, r.Floor[0].NsPerRun.N)
 		w("| Program | what it does | ns per run |\n|---|---|---|\n")
 		for i, f := range r.Floor {
 			w("| %s | %s | %s |\n", f.Program, floorCases[i].what, rangeOf(f.NsPerRun, ns))

@@ -22,7 +22,7 @@ func (r *report) targets() []target {
 	var ts []target
 	p := r.figures(namePstrace)
 	exec := r.figures("execsnoop (libbpf-tools)")
-	limit := exec.KernelNs.Median / 20
+	limit := r.kernelLimit()
 	ts = append(ts, target{
 		Goal: "in-kernel ns per spawn (fork+exec+exit) at most 1/20 of execsnoop's (exec only)",
 		Measured: fmt.Sprintf("pstrace %s, execsnoop %s: 1/%.1f (limit %s)",
