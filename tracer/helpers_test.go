@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -112,6 +113,11 @@ func helperThreadExec(args []string) int {
 // another thread once the leader is a zombie.
 func helperLeaderExitsFirst([]string) int {
 	pid := unix.Getpid()
+	// The main thread leaves while running the main goroutine, so the
+	// runtime can never stop the world again: no collection may be running
+	// or start, or the other thread would wait on it for ever.
+	runtime.GC()
+	debug.SetGCPercent(-1)
 	lockedThread(func() {
 		stat := fmt.Sprintf("/proc/%d/task/%d/stat", pid, pid)
 		deadline := time.Now().Add(time.Minute)
