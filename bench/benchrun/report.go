@@ -145,8 +145,13 @@ func (r *report) writeLosses(w writer) {
 			100*3*rec/p.KernelNs.Median, ns(p.KernelNs.Median), ns(r.kernelLimit())))
 	}
 	if slot, ok := r.floor("percpu_event"); ok {
-		lines = append(lines, fmt.Sprintf("Batching records in per-CPU memory would not reach the target here either: a program that only writes one event's pid into a per-CPU slot takes %s, so three hooks doing no more than that take %s per spawn, %.0f%% of the %s the target allows, before reading anything else about the process or flushing a batch.",
-			ns(slot), ns(3*slot), 100*3*slot/r.kernelLimit(), ns(r.kernelLimit())))
+		limit := r.kernelLimit()
+		verdict := "so batching records in per-CPU memory could not meet the target on this machine either"
+		if 3*slot < limit {
+			verdict = fmt.Sprintf("which leaves %s per spawn for everything else if records were batched in per-CPU memory", ns(limit-3*slot))
+		}
+		lines = append(lines, fmt.Sprintf("A program that only writes one event's pid into a per-CPU slot takes %s: three hooks doing no more than that take %s per spawn, %.0f%% of the %s the target allows, before reading anything else about the process or flushing a batch, %s.",
+			ns(slot), ns(3*slot), 100*3*slot/limit, ns(limit), verdict))
 	}
 	full, okFull := findBench(r.GoBench, benchDecodeTree)
 	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)
