@@ -45,6 +45,15 @@ func spawnLoop(args []string) int {
 	}
 }
 
+// interrupt stops pstrace as Ctrl-C does and returns what Wait says; one
+// that ignores the interrupt is killed after the hang guard.
+func interrupt(cmd *exec.Cmd) error {
+	cmd.Process.Signal(os.Interrupt)
+	guard := time.AfterFunc(hangGuard, func() { cmd.Process.Kill() })
+	defer guard.Stop()
+	return cmd.Wait()
+}
+
 // jsonEvent holds the fields of pstrace's JSON Lines the tests look at.
 type jsonEvent struct {
 	Type     string   `json:"type"`
@@ -156,6 +165,9 @@ func (r *running) stop() ([]string, time.Duration) {
 	r.t.Helper()
 	start := time.Now()
 	r.cmd.Process.Signal(syscall.SIGINT)
+	// One that ignores the interrupt is killed, and the check below fails.
+	guard := time.AfterFunc(hangGuard, func() { r.cmd.Process.Kill() })
+	defer guard.Stop()
 	r.mu.Lock()
 	for !r.eof {
 		r.cond.Wait()

@@ -102,8 +102,7 @@ func startEvents(t *testing.T) <-chan event {
 	}()
 	t.Cleanup(func() {
 		close(done)
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+		interrupt(cmd)
 	})
 	return events
 }

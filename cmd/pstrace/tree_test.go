@@ -220,8 +220,7 @@ func TestTreeLiveJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		if err := cmd.Wait(); err != nil {
+		if err := interrupt(cmd); err != nil {
 			t.Errorf("pstrace tree after an interrupt: %v", err)
 		}
 	})
