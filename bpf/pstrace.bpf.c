@@ -50,11 +50,13 @@ struct {
 	__type(value, struct exec_record);
 } scratch SEC(".maps");
 
-/* Thread groups whose events pass the filter; a child inherits its parent's entry. */
+/* Thread groups whose events pass the filter; a child inherits its parent's
+ * entry. Preallocated: before Linux 6.1 a hash map that allocates at run time
+ * is unsafe in a tracing program (the verifier says so with a WARNING). User
+ * space shrinks it to one entry when no filter follows processes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u8);
 } followed SEC(".maps");

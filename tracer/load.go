@@ -72,6 +72,9 @@ func load(opts *Options) (*ebpf.Collection, error) {
 		}
 	}
 	spec.Maps["events"].MaxEntries = uint32(opts.RingSize)
+	if !opts.Filter.Follow && !opts.Filter.Shims {
+		spec.Maps["followed"].MaxEntries = 1 // preallocated, and never used
+	}
 	vars := map[string]any{
 		"wakeup_bytes":    uint64(max(opts.WakeupBytes, 0)),
 		"filter_followed": opts.Filter.Follow,

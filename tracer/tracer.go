@@ -69,6 +69,7 @@ type Tracer struct {
 	clock    bootClock
 	lostSeen uint64
 	lostBuf  []uint64
+	follows  bool // a filter follows processes: the followed set is sized for it
 	// lastTick is when Read last did its timer work (cancellation, clock,
 	// lost counts): a reader that never finds the ring empty must still do it.
 	lastTick time.Time
@@ -81,7 +82,7 @@ func Open(opts Options) (*Tracer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	t := &Tracer{interval: opts.DrainInterval}
+	t := &Tracer{interval: opts.DrainInterval, follows: opts.Filter.Follow || opts.Filter.Shims}
 	if err := t.open(&opts); err != nil {
 		t.Close()
 		return nil, err
@@ -234,6 +235,9 @@ func (t *Tracer) newlyLost() (uint64, error) {
 // Follow adds processes to the followed set of Filter.Follow. Their
 // descendants are followed from then on.
 func (t *Tracer) Follow(pids ...uint32) error {
+	if !t.follows {
+		return errors.New("following processes needs Options.Filter.Follow")
+	}
 	m := t.coll.Maps["followed"]
 	for _, pid := range pids {
 		if err := m.Update(pid, uint8(1), ebpf.UpdateAny); err != nil {
