@@ -3,6 +3,7 @@ package tracer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,17 @@ import (
 // hangGuard only stops a test that would otherwise hang; it is no time limit
 // on how fast anything must happen.
 const hangGuard = 2 * time.Minute
+
+// hangTimer sets *errp and wakes cond's waiters once the hang guard fires;
+// errp is guarded by cond.L.
+func hangTimer(cond *sync.Cond, errp *error, what string) *time.Timer {
+	return time.AfterFunc(hangGuard, func() {
+		cond.L.Lock()
+		*errp = fmt.Errorf("gave up waiting for %s (hang guard)", what)
+		cond.Broadcast()
+		cond.L.Unlock()
+	})
+}
 
 // collector runs a real Tracer and keeps every event it reads, for tests.
 type collector struct {
@@ -105,13 +117,7 @@ func (c *collector) sync() []Event {
 // reader stops first or the hang guard fires.
 func (c *collector) wait(what string, cond func() bool) {
 	c.t.Helper()
-	timer := time.AfterFunc(hangGuard, func() {
-		c.mu.Lock()
-		c.readErr = errors.New("gave up waiting (hang guard)")
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer timer.Stop()
+	defer hangTimer(c.cond, &c.readErr, what).Stop()
 	for !cond() {
 		if c.readErr != nil {
 			c.t.Fatalf("waiting for %s: %v", what, c.readErr)

@@ -119,13 +119,7 @@ func (l *liveTree) snapshot() treeSnapshot {
 // kernel wrote before the call is in the returned snapshot.
 func (l *liveTree) next() treeSnapshot {
 	l.t.Helper()
-	timer := time.AfterFunc(hangGuard, func() {
-		l.mu.Lock()
-		l.readErr = errors.New("gave up waiting for a drain (hang guard)")
-		l.cond.Broadcast()
-		l.mu.Unlock()
-	})
-	defer timer.Stop()
+	defer hangTimer(l.cond, &l.readErr, "a drain").Stop()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	target := l.drains + 2
