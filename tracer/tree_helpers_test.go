@@ -198,21 +198,12 @@ func startHelper(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 	return cmd
 }
 
-// startPiped starts a helper, as startHelper does, with a pipe to its stdin
-// and one from its stdout.
+// startPiped starts a helper, its stderr on the test's, with a pipe to its
+// stdin and one from its stdout; the test kills it at its end.
 func startPiped(t *testing.T, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufio.Reader) {
 	t.Helper()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd.Stderr = os.Stderr
-	startHelper(t, cmd)
-	return stdin, bufio.NewReader(out)
+	return testutil.StartPiped(t, cmd)
 }
 
 // readPID reads the pid a helper prints on its first line.

@@ -48,24 +48,8 @@ func startForker(t *testing.T, adjust ...func(*exec.Cmd)) *forker {
 	for _, f := range adjust {
 		f(c)
 	}
-	in, err := c.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := c.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	f := &forker{t, uint32(c.Process.Pid), in, bufio.NewReader(out)}
-	t.Cleanup(func() {
-		// Its children die with it: kill them first, by pid.
-		c.Process.Kill()
-		c.Wait()
-	})
-	return f
+	in, out := testutil.StartPiped(t, c)
+	return &forker{t, uint32(c.Process.Pid), in, out}
 }
 
 // fork makes the forker start a child with tag as its last argument.

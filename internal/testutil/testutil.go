@@ -4,7 +4,9 @@
 package testutil
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"testing"
@@ -61,4 +63,26 @@ func HelperCmd(name string, args ...string) *exec.Cmd {
 	}
 	cmd.Env = append(os.Environ(), helperEnv+"="+name)
 	return cmd
+}
+
+// StartPiped starts cmd with a pipe to its stdin and one from its stdout;
+// the test kills it at its end.
+func StartPiped(t testing.TB, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufio.Reader) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting helper: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return stdin, bufio.NewReader(out)
 }
