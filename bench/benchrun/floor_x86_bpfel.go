@@ -34,13 +34,23 @@ type floorEvent struct {
 	_           [4]byte
 }
 
+type floorMinRecord struct {
+	_    structs.HostLayout
+	Hdr  floorEvent
+	Data [16896]int8
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	floorMapMinSlot      = "min_slot"
 	floorMapRecords      = "records"
 	floorMapSlot         = "slot"
 	floorProgEmpty       = "empty"
+	floorProgMinExec     = "min_exec"
+	floorProgMinExit     = "min_exit"
+	floorProgMinFork     = "min_fork"
 	floorProgPercpuEvent = "percpu_event"
 	floorProgRingRecord  = "ring_record"
 )
@@ -88,6 +98,9 @@ type floorSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorProgramSpecs struct {
 	Empty       *ebpf.ProgramSpec `ebpf:"empty"`
+	MinExec     *ebpf.ProgramSpec `ebpf:"min_exec"`
+	MinExit     *ebpf.ProgramSpec `ebpf:"min_exit"`
+	MinFork     *ebpf.ProgramSpec `ebpf:"min_fork"`
 	PercpuEvent *ebpf.ProgramSpec `ebpf:"percpu_event"`
 	RingRecord  *ebpf.ProgramSpec `ebpf:"ring_record"`
 }
@@ -96,6 +109,7 @@ type floorProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorMapSpecs struct {
+	MinSlot *ebpf.MapSpec `ebpf:"min_slot"`
 	Records *ebpf.MapSpec `ebpf:"records"`
 	Slot    *ebpf.MapSpec `ebpf:"slot"`
 }
@@ -126,12 +140,14 @@ func (o *floorObjects) Close() error {
 //
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorMaps struct {
+	MinSlot *ebpf.Map `ebpf:"min_slot"`
 	Records *ebpf.Map `ebpf:"records"`
 	Slot    *ebpf.Map `ebpf:"slot"`
 }
 
 func (m *floorMaps) Close() error {
 	return _FloorClose(
+		m.MinSlot,
 		m.Records,
 		m.Slot,
 	)
@@ -148,6 +164,9 @@ type floorVariables struct {
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorPrograms struct {
 	Empty       *ebpf.Program `ebpf:"empty"`
+	MinExec     *ebpf.Program `ebpf:"min_exec"`
+	MinExit     *ebpf.Program `ebpf:"min_exit"`
+	MinFork     *ebpf.Program `ebpf:"min_fork"`
 	PercpuEvent *ebpf.Program `ebpf:"percpu_event"`
 	RingRecord  *ebpf.Program `ebpf:"ring_record"`
 }
@@ -155,6 +174,9 @@ type floorPrograms struct {
 func (p *floorPrograms) Close() error {
 	return _FloorClose(
 		p.Empty,
+		p.MinExec,
+		p.MinExit,
+		p.MinFork,
 		p.PercpuEvent,
 		p.RingRecord,
 	)

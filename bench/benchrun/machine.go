@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -14,7 +15,9 @@ import (
 type machine struct {
 	Kernel, CPU, Memory string
 	Cores               int
-	Versions            map[string]string
+	// Paging: what makes each kernel entry's first memory accesses slow.
+	Paging   string
+	Versions map[string]string
 }
 
 func describeMachine() machine {
@@ -29,6 +32,7 @@ func describeMachine() machine {
 	if v, ok := fieldOf("/proc/meminfo", "MemTotal"); ok {
 		m.Memory = v
 	}
+	m.Paging = describePaging()
 	for _, pkg := range []string{"libbpf-tools", "bpftrace", "forkstat", "bpftool"} {
 		out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", pkg).Output()
 		if err == nil {
@@ -52,4 +56,31 @@ func fieldOf(path, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// describePaging says whether the kernel runs under a hypervisor and
+// whether every entry into it flushes the TLB: page table isolation
+// switches page tables on each entry, and without PCID that flushes them.
+func describePaging() string {
+	flags, ok := fieldOf("/proc/cpuinfo", "flags")
+	if !ok {
+		return "unknown"
+	}
+	has := map[string]bool{}
+	for _, f := range strings.Fields(flags) {
+		has[f] = true
+	}
+	virt := "bare metal"
+	if has["hypervisor"] {
+		virt = "under a hypervisor"
+	}
+	pti := "unknown"
+	if b, err := os.ReadFile("/sys/devices/system/cpu/vulnerabilities/meltdown"); err == nil {
+		pti = strings.TrimSpace(string(b))
+	}
+	pcid := "PCID"
+	if !has["pcid"] {
+		pcid = "no PCID"
+	}
+	return fmt.Sprintf("%s; meltdown: %s; %s", virt, pti, pcid)
 }

@@ -55,6 +55,11 @@ func (r *report) markdown() []byte {
 	w("- Date: %s to %s UTC\n", r.Start.Format("2006-01-02 15:04:05"), r.End.Format("15:04:05"))
 	w("- pstrace revision: %s\n", r.Config.commit)
 	w("- Kernel: %s; CPU: %s, %d cores; memory %s\n", m.Kernel, m.CPU, m.Cores, m.Memory)
+	w("- Paging: %s.", m.Paging)
+	if strings.Contains(m.Paging, "PTI") && strings.Contains(m.Paging, "no PCID") {
+		w(" Page table isolation without PCID drops the TLB's translations of kernel data on every entry into the kernel, so each hook starts cold and pays for its first touch of each memory area.")
+	}
+	w("\n")
 	w("- Load average (1, 5, 15 min) before: %s, after: %s. The machine was shared with other work during the run, so every figure carries its noise; medians and ranges over %d rounds are given.\n", r.LoadBefore, r.LoadAfter, r.Config.rounds)
 	var vers []string
 	for k, v := range m.Versions {
@@ -112,11 +117,11 @@ func fixed(prec int) func(float64) string {
 	return func(x float64) string { return fmt.Sprintf("%.*f", prec, x) }
 }
 
-// floor is the median run time of the named minimal program.
+// floor is the median figure of the named floor case.
 func (r *report) floor(name string) (float64, bool) {
 	for _, f := range r.Floor {
 		if f.Program == name {
-			return f.NsPerRun.Median, true
+			return f.Ns.Median, true
 		}
 	}
 	return 0, false
@@ -152,6 +157,15 @@ func (r *report) writeLosses(w writer) {
 		}
 		lines = append(lines, fmt.Sprintf("A program that only writes one event's pid into a per-CPU slot takes %s: three hooks doing no more than that take %s per spawn, %.0f%% of the %s the target allows, before reading anything else about the process or flushing a batch, %s.",
 			ns(slot), ns(3*slot), 100*3*slot/limit, ns(limit), verdict))
+	}
+	if least, ok := r.floor(minLifecycle); ok {
+		limit := r.kernelLimit()
+		verdict := "more than the target allows: on this machine no tracer that reports these three events from these hooks meets it, batched or not"
+		if least <= limit {
+			verdict = fmt.Sprintf("within the target: %s per spawn would be left for the rest of what pstrace reports and for flushing batches", ns(limit-least))
+		}
+		lines = append(lines, fmt.Sprintf("The least a tracer of fork, exec (path, argv) and exit can do in the kernel, time-stamped records in per-CPU memory and nothing else (`%s` below), takes %s per spawn, %.1f%% of execsnoop's figure (1/%.1f), %s.",
+			minLifecycle, ns(least), 100*least/(20*limit), 20*limit/least, verdict))
 	}
 	full, okFull := findBench(r.GoBench, benchDecodeTree)
 	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)
@@ -203,10 +217,14 @@ func (r *report) writeKernel(w writer) {
 	w("\nThe last column leaves out the rest of the host's activity: the average run times the runs one spawn of the storm makes (pstrace and bpftrace: fork, exec, exit; execsnoop: execve entry and return; exitsnoop: exit).\n")
 	w("\nforkstat uses no BPF: the proc connector's cost in the kernel is not counted here; its CPU is in section 3.\n\n")
 	if len(r.Floor) > 0 {
-		w("The floor on this machine: minimal programs (bench/floor) on sched_process_fork, each attached alone under a storm of %d spawns, median (min–max) of %d rounds. Every pstrace hook that emits an event queues at least one ring buffer record; the per-CPU write is what a hook would pay at least if records were batched instead.\n\n", floorSpawns, r.Floor[0].NsPerRun.N)
-		w("| Program | what it does | ns per run |\n|---|---|---|\n")
+		w("The floor on this machine: minimal programs (bench/floor), each case attached alone under a storm of %d spawns, median (min–max) of %d rounds. The first three run on sched_process_fork: every pstrace hook that emits an event queues at least one ring buffer record; the per-CPU write is what a hook would pay at least if records were batched instead. The last is the least a tracer of the same three events can do, given per spawn, to set beside pstrace's figure above.\n\n", floorSpawns, r.Floor[0].Ns.N)
+		w("| Case | what it does | ns |\n|---|---|---|\n")
 		for i, f := range r.Floor {
-			w("| %s | %s | %s |\n", f.Program, floorCases[i].what, rangeOf(f.NsPerRun, ns))
+			unit := "per run"
+			if floorCases[i].perSpawn {
+				unit = "per spawn"
+			}
+			w("| %s | %s | %s %s |\n", f.Program, floorCases[i].what, rangeOf(f.Ns, ns), unit)
 		}
 		w("\n")
 	}
