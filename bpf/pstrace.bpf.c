@@ -38,11 +38,6 @@ struct {
 } lost SEC(".maps");
 
 /* An exec record is assembled here, then copied to the ring at its exact size. */
-struct exec_record {
-	struct event hdr;
-	char data[FILENAME_MAX_LEN + ARGS_MAX];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

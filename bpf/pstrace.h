@@ -42,4 +42,10 @@ struct event {
 	char comm[TASK_COMM_LEN];
 };
 
+/* The largest record: an exec event with its path and argv. */
+struct exec_record {
+	struct event hdr;
+	char data[FILENAME_MAX_LEN + ARGS_MAX];
+};
+
 #endif

@@ -34,7 +34,7 @@ type floorEvent struct {
 	_           [4]byte
 }
 
-type floorMinRecord struct {
+type floorExecRecord struct {
 	_    structs.HostLayout
 	Hdr  floorEvent
 	Data [16896]int8

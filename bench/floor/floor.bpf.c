@@ -59,16 +59,11 @@ int BPF_PROG(percpu_event, struct task_struct *parent, struct task_struct *child
 
 /* The minimal lifecycle tracer: one per-CPU record, overwritten by each
  * event, as a batch's next slot would be. */
-struct min_record {
-	struct event hdr;
-	char data[FILENAME_MAX_LEN + ARGS_MAX];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct min_record);
+	__type(value, struct exec_record);
 } min_slot SEC(".maps");
 
 static __always_inline struct event *min_event(__u32 type, __u32 pid)
@@ -101,7 +96,7 @@ int BPF_PROG(min_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(min_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct min_record *r = (struct min_record *)min_event(EVENT_EXEC, task->tgid);
+	struct exec_record *r = (struct exec_record *)min_event(EVENT_EXEC, task->tgid);
 	struct mm_struct *mm = task->mm;
 	__u64 len = mm->arg_end - mm->arg_start;
 	long n;
