@@ -204,29 +204,33 @@ static __always_inline bool is_shim(const char *comm)
 
 static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 zero = 0;
-	struct exec_record *r = bpf_map_lookup_elem(&scratch, &zero);
+	__u32 zero = 0, pid = BPF_CORE_READ(task, tgid);
+	struct exec_record *r;
 	struct event *e;
 	struct mm_struct *mm;
 	unsigned long start, end;
 	__u64 len, fn_len, size;
 	long n;
+	char comm[TASK_COMM_LEN];
 
+	/* The new image's name, decided on before reading anything else. */
+	current_comm(comm);
+	if (follow_shims && is_shim(comm)) {
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&followed, &pid, &one, BPF_ANY))
+			count_lost();
+	}
+	if (!passes(pid, comm))
+		return 0;
+
+	r = bpf_map_lookup_elem(&scratch, &zero);
 	if (!r)
 		return 0;
 	e = &r->hdr;
 	fill_common(e, task, EVENT_EXEC);
 	/* After de_thread() the process has its leader's id; report the caller. */
 	e->tid = old_pid;
-
-	if (follow_shims && is_shim(e->comm)) {
-		__u8 one = 1;
-
-		if (bpf_map_update_elem(&followed, &e->pid, &one, BPF_ANY))
-			count_lost();
-	}
-	if (!passes(e->pid, e->comm))
-		return 0;
 
 	n = bpf_probe_read_kernel_str(r->data, FILENAME_MAX_LEN, BPF_CORE_READ(bprm, filename));
 	if (n <= 0)
