@@ -9,7 +9,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
 #include "pstrace.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
