@@ -129,7 +129,7 @@ func (r *report) floor(name string) (float64, bool) {
 
 // kernelLimit is the in-kernel budget per spawn the 1/20 target allows.
 func (r *report) kernelLimit() float64 {
-	return r.figures("execsnoop (libbpf-tools)").KernelNs.Median / 20
+	return r.figures(nameExecsnoop).KernelNs.Median / 20
 }
 
 // writeLosses says plainly where a peer does better than pstrace.

@@ -21,7 +21,7 @@ const (
 func (r *report) targets() []target {
 	var ts []target
 	p := r.figures(namePstrace)
-	exec := r.figures("execsnoop (libbpf-tools)")
+	exec := r.figures(nameExecsnoop)
 	limit := r.kernelLimit()
 	ts = append(ts, target{
 		Goal: "in-kernel ns per spawn (fork+exec+exit) at most 1/20 of execsnoop's (exec only)",

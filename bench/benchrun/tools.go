@@ -32,6 +32,8 @@ const (
 	nameNone     = "none"
 	namePstrace  = "pstrace"
 	nameFiltered = "pstrace --comm (all filtered out)"
+	// The peer the in-kernel target is set against.
+	nameExecsnoop = "execsnoop (libbpf-tools)"
 )
 
 func tools(pstrace, btScript string) []tracerTool {
@@ -48,7 +50,7 @@ func tools(pstrace, btScript string) []tracerTool {
 			count: countPstrace,
 		},
 		{
-			Name: "execsnoop (libbpf-tools)", Cmd: []string{"execsnoop"},
+			Name: nameExecsnoop, Cmd: []string{"execsnoop"},
 			Progs: 2, RunsPerSpawn: 2, Covers: "exec only (argv)", PerSpawn: 1, Peer: true,
 			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
 		},
