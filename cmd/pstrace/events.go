@@ -17,12 +17,12 @@ func eventsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
-		Flags: append(tracerFlags(),
+		Flags: append(append(tracerFlags(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "types", Value: "fork,exec,exit", Usage: "comma-separated event `TYPES` to print"},
 			&cli.StringSliceFlag{Name: "comm", Usage: "only processes with this command `NAME` (repeatable)"},
 			&cli.UintFlag{Name: "pid", Usage: "only this `PID` and its descendants"},
-		),
+		), exportFlags()...),
 		OnUsageError: usageError,
 		Action:       runEvents,
 	}
@@ -78,6 +78,11 @@ func runEvents(c *cli.Context) error {
 	opts.Filter.Comms = c.StringSlice("comm")
 	pid := uint32(c.Uint("pid"))
 	opts.Filter.Follow = c.IsSet("pid")
+	exp, err := openExporter(c)
+	if err != nil {
+		return err
+	}
+	defer exp.close()
 
 	t, tree, err := openTree(opts, treeScope{pid: pid, byPID: opts.Filter.Follow})
 	if err != nil {
@@ -101,6 +106,7 @@ func runEvents(c *cli.Context) error {
 		switch {
 		case err == nil:
 		case errors.Is(err, tracer.ErrDrained):
+			exp.drain()
 			if err := out.Flush(); err != nil {
 				return fmt.Errorf("writing events: %w", err)
 			}
@@ -114,6 +120,7 @@ func runEvents(c *cli.Context) error {
 		if err := tree.Apply(&ev); err != nil {
 			return err
 		}
+		exp.event(&ev)
 		if !cfg.types[ev.Type] {
 			continue
 		}

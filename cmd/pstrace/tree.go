@@ -17,13 +17,13 @@ func treeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text (like ps fauxw) or json (one snapshot per line)"},
 			&cli.BoolFlag{Name: "once", Usage: "print one snapshot and exit"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "redraw at most this often when the tree changes"},
 			&cli.BoolFlag{Name: "containers", Usage: "only containerd shims and their descendants"},
 			&cli.UintFlag{Name: "pid", Usage: "only this `PID` and its descendants"},
-		},
+		}, exportFlags()...),
 		OnUsageError: usageError,
 		Action:       runTree,
 	}
@@ -69,6 +69,11 @@ func runTree(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	exp, err := openExporter(c)
+	if err != nil {
+		return err
+	}
+	defer exp.close()
 	t, tree, err := openTree(opts, treeScope{containers: cfg.containers, pid: cfg.pid, byPID: cfg.pid != 0})
 	if err != nil {
 		return err
@@ -92,8 +97,10 @@ func runTree(c *cli.Context) error {
 			if err := tree.Apply(&ev); err != nil {
 				return err
 			}
+			exp.event(&ev)
 			continue
 		case errors.Is(err, tracer.ErrDrained):
+			exp.drain()
 		case errors.Is(err, context.Canceled):
 			return nil
 		default:
