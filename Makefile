@@ -2,7 +2,7 @@ GO ?= go
 # Privileged tests run as root; outside CI they skip with a reason when not root.
 GOTEST ?= $(GO) test -count=1
 
-.PHONY: all build run generate check-generate lint deps test vmtest bench clean
+.PHONY: all build run generate check-generate lint deps testcollector test vmtest bench clean
 
 all: build
 
@@ -29,9 +29,14 @@ lint:
 deps:
 	scripts/deps.sh
 
+# The OpenTelemetry Collector the OTLP tests send to: its first build takes minutes, so it is
+# built (and cached, see internal/otlp/otlptest) before the tests, outside their timeouts.
+testcollector:
+	$(GOTEST) -timeout 30m -run '^TestCollectorBinary$$' ./internal/otlp/otlptest
+
 # Everything: build checks, unit and privileged tests on this kernel (with containerd and
 # dockerd started for the container tests, and stopped after), then the VM kernels.
-test: deps lint check-generate build
+test: deps lint check-generate build testcollector
 	scripts/engine.sh run $(GOTEST) ./...
 	$(MAKE) vmtest
 

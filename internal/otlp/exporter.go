@@ -170,19 +170,19 @@ func (x *Exporter) drop(n int, why error) {
 // Close sends what is queued, waiting at most FlushTimeout, then says on
 // stderr what could not be sent.
 func (x *Exporter) Close() {
-	deadline := time.NewTimer(FlushTimeout)
-	defer deadline.Stop()
+	flush, cancel := context.WithTimeout(context.Background(), FlushTimeout)
+	defer cancel()
 	if x.cur.n > 0 {
 		select {
 		case x.queue <- x.cur:
-		case <-deadline.C:
+		case <-flush.Done():
 			x.drop(x.cur.n, errAtExit)
 		}
 	}
 	close(x.queue)
 	select {
 	case <-x.done:
-	case <-deadline.C:
+	case <-flush.Done():
 		x.cancel()
 		<-x.done
 	}
