@@ -36,8 +36,9 @@ const (
 	nameExecsnoop = "execsnoop (libbpf-tools)"
 )
 
-func tools(pstrace, btScript string) []tracerTool {
-	return []tracerTool{
+func tools(c config) []tracerTool {
+	pstrace := c.pstrace
+	ts := []tracerTool{
 		{Name: nameNone},
 		{
 			Name: namePstrace, Cmd: []string{pstrace, "events", "--format", "json"},
@@ -49,6 +50,9 @@ func tools(pstrace, btScript string) []tracerTool {
 			Progs: 3, RunsPerSpawn: 3, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
 			count: countPstrace,
 		},
+	}
+	ts = append(ts, otlpTool(c)...)
+	return append(ts, []tracerTool{
 		{
 			Name: nameExecsnoop, Cmd: []string{"execsnoop"},
 			Progs: 2, RunsPerSpawn: 2, Covers: "exec only (argv)", PerSpawn: 1, Peer: true,
@@ -60,7 +64,7 @@ func tools(pstrace, btScript string) []tracerTool {
 			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
 		},
 		{
-			Name: "bpftrace script", Cmd: []string{"bpftrace", btScript},
+			Name: "bpftrace script", Cmd: []string{"bpftrace", c.script},
 			Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec (filename), exit (every thread)", PerSpawn: 3, Peer: true,
 			count: countLines(nil, regexp.MustCompile(`^(fork|exec|exit) `), lostBpftrace),
 		},
@@ -69,7 +73,7 @@ func tools(pstrace, btScript string) []tracerTool {
 			Progs: 0, Covers: "fork, exec, exit (reads /proc per event)", PerSpawn: 3, Peer: true,
 			count: countForkstat,
 		},
-	}
+	}...)
 }
 
 var (
