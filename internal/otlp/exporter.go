@@ -162,9 +162,10 @@ func (x *Exporter) drop(n int, why error) {
 	if n == 0 {
 		return
 	}
+	// The reason first: the reporter says a count only with its reason.
+	x.report.dropped(why)
 	x.stats.Queued.Add(-int64(n))
 	x.stats.Dropped.Add(uint64(n))
-	x.report.dropped(why)
 }
 
 // Close sends what is queued, waiting at most FlushTimeout, then says on

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -71,13 +72,10 @@ func (h *httpTransport) close() { h.client.CloseIdleConnections() }
 type bodyReader struct {
 	*bytes.Reader
 	closed chan struct{}
-	once   bool
+	once   sync.Once
 }
 
 func (b *bodyReader) Close() error {
-	if !b.once {
-		b.once = true
-		close(b.closed)
-	}
+	b.once.Do(func() { close(b.closed) })
 	return nil
 }
