@@ -2,12 +2,23 @@ GO ?= go
 # Privileged tests run as root; outside CI they skip with a reason when not root.
 GOTEST ?= $(GO) test -count=1
 
-.PHONY: all build run generate check-generate lint deps test vmtest bench clean
+.PHONY: all build image run generate check-generate lint deps test vmtest bench clean
 
 all: build
 
+# What `pstrace --version` reports (a plain go build falls back on Go's build info).
+VERSION ?= $(shell scripts/version.sh version)
+COMMIT ?= $(shell scripts/version.sh commit)
+VERSION_PKG := $(shell $(GO) list -m)/internal/version
+LDFLAGS := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT)
+
 build:
-	$(GO) build -o pstrace ./cmd/pstrace
+	$(GO) build -ldflags "$(LDFLAGS)" -o pstrace ./cmd/pstrace
+
+# The container image pstrace:$(VERSION): a static binary, no base image, built
+# offline into the local dockerd; prints its size.
+image:
+	GO=$(GO) VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/image.sh
 
 # The live process tree, or what ARGS says (make run ARGS=events).
 ARGS ?= tree

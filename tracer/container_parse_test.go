@@ -102,14 +102,14 @@ func TestParseCgroupPath(t *testing.T) {
 func TestProcCgroupMatch(t *testing.T) {
 	// A hybrid host, Docker with the cgroupfs driver: only v1 names the container.
 	hybrid := "12:pids:/docker/" + idA + "\n4:memory:/docker/" + idA + "\n1:name=systemd:/docker/" + idA + "\n0::/system.slice/containerd.service\n"
-	if v2, m := procCgroupMatch([]byte(hybrid)); v2 != "/system.slice/containerd.service" || m.id != idA {
+	if v2, m := procCgroupMatch([]byte(hybrid), hostCgroupView{}); v2 != "/system.slice/containerd.service" || m.id != idA {
 		t.Errorf("hybrid: got v2 %q, container %q", v2, m.id)
 	}
 	unified := "0::/system.slice/docker-" + idB + ".scope\n"
-	if v2, m := procCgroupMatch([]byte(unified)); v2 != "/system.slice/docker-"+idB+".scope" || m.id != idB || m.namespace != "moby" {
+	if v2, m := procCgroupMatch([]byte(unified), hostCgroupView{}); v2 != "/system.slice/docker-"+idB+".scope" || m.id != idB || m.namespace != "moby" {
 		t.Errorf("unified: got v2 %q, container %+v", v2, m)
 	}
-	if _, m := procCgroupMatch([]byte("0::/user.slice\n")); m.id != "" {
+	if _, m := procCgroupMatch([]byte("0::/user.slice\n"), hostCgroupView{}); m.id != "" {
 		t.Errorf("no container: got %+v", m)
 	}
 }

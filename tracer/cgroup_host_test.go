@@ -1,0 +1,62 @@
+package tracer
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+func TestDotDots(t *testing.T) {
+	for root, want := range map[string]int{"/": 0, "/..": 1, "/../../..": 3, "/docker/x": -1, "/../x": -1} {
+		up, ok := dotDots(root)
+		if !ok {
+			up = -1
+		}
+		if up != want {
+			t.Errorf("dotDots(%q) = %d, want %d", root, up, want)
+		}
+	}
+}
+
+// In a private cgroup namespace the host's root shows as "/../.." in
+// mountinfo, the runtime's own mount of the namespace's root as "/"; only
+// the host's root lacks cgroup.events. /proc/PID/cgroup paths are relative
+// to the namespace's root, which is found where pstrace's pid is listed.
+func TestHostCgroup2PrivateNamespace(t *testing.T) {
+	dir := t.TempDir()
+	host, own := filepath.Join(dir, "host"), filepath.Join(dir, "own")
+	ns := "/kubepods.slice/pod1.slice/cri-containerd-aaa.scope"
+	other := "/kubepods.slice/pod1.slice/cri-containerd-bbb.scope"
+	for _, d := range []string{host + ns, host + other, own} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		own + "/cgroup.events":          "populated 1\n",
+		host + ns + "/cgroup.procs":     "1\n" + strconv.Itoa(os.Getpid()) + "\n",
+		host + other + "/cgroup.procs":  "7\n",
+		dir + "/mountinfo":              "50 40 0:30 / " + own + " ro - cgroup2 cgroup2 rw\n60 40 0:30 /../../.. " + host + " ro - cgroup2 cgroup2 rw\n",
+		dir + "/self":                   "0::/\n",
+		dir + "/mountinfo-no-host-root": "50 40 0:30 / " + own + " ro - cgroup2 cgroup2 rw\n",
+	}
+	for p, s := range files {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := hostCgroup2(dir+"/mountinfo", dir+"/self")
+	if err != nil || v.mount != host || v.nsRoot != ns {
+		t.Fatalf("hostCgroup2 = %+v, %v; want mount %s, root %s", v, err, host, ns)
+	}
+	if got := v.abs("/../cri-containerd-bbb.scope"); got != other {
+		t.Errorf("abs of a sibling = %q, want %q", got, other)
+	}
+	if _, m := procCgroupMatch([]byte("0::/../cri-containerd-"+idA+".scope\n"), v); m.id != idA || m.namespace != "k8s.io" {
+		t.Errorf("a sibling container: %+v", m)
+	}
+	if _, err := hostCgroup2(dir+"/mountinfo-no-host-root", dir+"/self"); err != ErrNoHostCgroup {
+		t.Errorf("only the namespace's root mounted: got %v, want ErrNoHostCgroup", err)
+	}
+}
