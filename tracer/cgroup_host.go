@@ -35,7 +35,8 @@ func (v hostCgroupView) abs(p string) string {
 }
 
 // hostCgroup2 finds the mount of the host's cgroup2 root in mountinfo: the
-// only cgroup without a cgroup.events file. Its mountinfo root is "/" in the
+// only cgroup without a cgroup.events file; ErrNoHostCgroup when the host
+// has one that is not mounted. Its mountinfo root is "/" in the
 // host's cgroup namespace and "/.." once per level of the namespace's root
 // below it in a private one; that root is then found from the cgroup that
 // /proc/self/cgroup (selfCgroup) places pstrace in.
@@ -55,8 +56,16 @@ func hostCgroup2(mountinfo, selfCgroup string) (hostCgroupView, error) {
 		}
 		return v, err
 	}
+	// A cgroup2 mount of a container's part only, or none while pstrace's own
+	// cgroup is not the root: the host places processes in cgroup2 cgroups,
+	// which pstrace cannot resolve without its root.
 	if len(mounts) > 0 {
 		return v, ErrNoHostCgroup
+	}
+	if b, err := os.ReadFile(selfCgroup); err == nil {
+		if self, _ := procCgroupMatch(b, v); self != "" && self != "/" {
+			return v, ErrNoHostCgroup
+		}
 	}
 	return v, nil
 }

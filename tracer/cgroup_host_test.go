@@ -59,4 +59,18 @@ func TestHostCgroup2PrivateNamespace(t *testing.T) {
 	if _, err := hostCgroup2(dir+"/mountinfo-no-host-root", dir+"/self"); err != ErrNoHostCgroup {
 		t.Errorf("only the namespace's root mounted: got %v, want ErrNoHostCgroup", err)
 	}
+	// The host's cgroup namespace, no cgroup2 mount: fine on a host that
+	// keeps every process in the root, not when pstrace is in a cgroup.
+	if err := os.WriteFile(dir+"/none", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hostCgroup2(dir+"/none", dir+"/self"); err != nil {
+		t.Errorf("no cgroup2, in the root cgroup: %v", err)
+	}
+	if err := os.WriteFile(dir+"/self-in-container", []byte("0::/default/pstrace\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hostCgroup2(dir+"/none", dir+"/self-in-container"); err != ErrNoHostCgroup {
+		t.Errorf("no cgroup2 mount, in a cgroup: got %v, want ErrNoHostCgroup", err)
+	}
 }
