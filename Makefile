@@ -36,14 +36,16 @@ check-generate: generate
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt would change: $$out"; exit 1; }
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 deps:
 	scripts/deps.sh
 
 # Everything: build checks, unit and privileged tests on this kernel (with containerd and
 # dockerd started for the container tests, and stopped after), then the VM kernels.
+# deploy/ is a module of its own (the Kubernetes API types are only its tests').
 test: deps lint check-generate build
-	scripts/engine.sh run $(GOTEST) ./...
+	scripts/engine.sh run sh -c '$(GOTEST) ./... && cd deploy && $(GOTEST) ./...'
 	$(MAKE) vmtest
 
 vmtest:

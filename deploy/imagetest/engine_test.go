@@ -26,9 +26,9 @@ import (
 const (
 	manifestDir = "../kubernetes"
 	// engine.sh down removes containers with this id prefix or label.
-	idPrefix  = "pstrace-test-"
-	testLabel = "pstrace-test"
-	testImage = "pstrace-test:busybox"
+	idPrefix   = "pstrace-test-"
+	testLabel  = "pstrace-test"
+	testImage  = "pstrace-test:busybox"
 	engineHint = "start the engines with scripts/engine.sh up"
 	// procPidInitIno is the inode of the initial pid namespace.
 	procPidInitIno = 0xEFFFFFFC

@@ -30,6 +30,11 @@ type CtrOptions struct {
 	// mount, likewise.
 	WithoutHostPID bool
 	WithoutMount   string
+	// CgroupNS and Cgroup, when set, put the container in this cgroup and
+	// join it to this cgroup namespace (a /proc/PID/ns/cgroup path): what
+	// containerd's CRI does to every pod on a cgroup v2 host, which the
+	// manifest cannot say.
+	CgroupNS, Cgroup string
 }
 
 // CtrRunFlags translates the DaemonSet's pod and its container into `ctr
@@ -53,6 +58,9 @@ func (s *Set) CtrRunFlags(o CtrOptions) ([]string, error) {
 	var flags []string
 	if pod.HostPID && !o.WithoutHostPID {
 		flags = append(flags, "--with-ns", "pid:"+o.HostPIDNS)
+	}
+	if o.CgroupNS != "" {
+		flags = append(flags, "--cgroup", o.Cgroup, "--with-ns", "cgroup:"+o.CgroupNS)
 	}
 	sc, err := securityFlags(c.SecurityContext, o.WithoutCap)
 	if err != nil {
