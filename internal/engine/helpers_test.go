@@ -118,7 +118,7 @@ func ctrRun(t *testing.T, rootfs, id string, extra ...string) uint32 {
 		exec.Command("ctr", "-n", "default", "containers", "delete", id).Run()
 	})
 	args := append([]string{"-n", "default", "run", "-d", "--rootfs"}, extra...)
-	run(t, "ctr", append(args, rootfs, id, "sleep", "600")...)
+	run(t, "ctr", append(args, rootfs, id, "/bin/sleep", "600")...)
 	var pid uint64
 	for _, line := range strings.Split(run(t, "ctr", "-n", "default", "tasks", "ls"), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == id {
