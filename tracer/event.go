@@ -3,6 +3,8 @@ package tracer
 import (
 	"bytes"
 	"time"
+
+	"pstrace/internal/engine"
 )
 
 // Type is the kind of an event.
@@ -117,6 +119,10 @@ type Container struct {
 	Namespace string `json:"namespace"`
 	ShimPID   uint32 `json:"shim_pid"`
 	Source    string `json:"source"` // "shim" or "cgroup"
+	// Engine is what the container engines say of it: set by the caller's
+	// event loop from an engine.Resolver, nil while nothing is known. The
+	// Info it points to is never changed, only replaced.
+	Engine *engine.Info `json:"-"`
 }
 
 // ExitStatus is a wait(2) status.

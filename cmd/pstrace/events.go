@@ -17,7 +17,7 @@ func eventsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
-		Flags: append(tracerFlags(),
+		Flags: append(append(tracerFlags(), engineFlags()...),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "types", Value: "fork,exec,exit", Usage: "comma-separated event `TYPES` to print"},
 			&cli.StringSliceFlag{Name: "comm", Usage: "only processes with this command `NAME` (repeatable)"},
@@ -86,6 +86,10 @@ func runEvents(c *cli.Context) error {
 	defer t.Close()
 	defer tree.Close()
 
+	names := openEngineNames(c)
+	defer names.close()
+	var hold eventHold
+
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
 	text := newTextWriter(useColour(os.Stdout))
@@ -96,11 +100,26 @@ func runEvents(c *cli.Context) error {
 		ev  tracer.Event
 		buf []byte
 	)
+	write := func(ev *tracer.Event) error {
+		if cfg.json {
+			buf = tracer.AppendJSON(buf[:0], ev)
+		} else {
+			buf = text.append(buf[:0], ev)
+		}
+		if _, err := out.Write(buf); err != nil {
+			return fmt.Errorf("writing events: %w", err)
+		}
+		return nil
+	}
 	for {
 		err := t.Read(c.Context, &ev)
 		switch {
 		case err == nil:
 		case errors.Is(err, tracer.ErrDrained):
+			names.drain()
+			if err := hold.release(names, true, write); err != nil {
+				return err
+			}
 			if err := out.Flush(); err != nil {
 				return fmt.Errorf("writing events: %w", err)
 			}
@@ -117,13 +136,17 @@ func runEvents(c *cli.Context) error {
 		if !cfg.types[ev.Type] {
 			continue
 		}
-		if cfg.json {
-			buf = tracer.AppendJSON(buf[:0], &ev)
-		} else {
-			buf = text.append(buf[:0], &ev)
+		// An event of a container being looked up waits for its name.
+		if hold.hold(&ev, names.name(ev.Container)) {
+			if len(hold.held) > maxHeld {
+				if err := hold.release(names, false, write); err != nil {
+					return err
+				}
+			}
+			continue
 		}
-		if _, err := out.Write(buf); err != nil {
-			return fmt.Errorf("writing events: %w", err)
+		if err := write(&ev); err != nil {
+			return err
 		}
 	}
 }

@@ -110,7 +110,7 @@ func (w *textWriter) append(dst []byte, ev *tracer.Event) []byte {
 			dst = append(dst, ' ')
 		}
 		dst = append(dst, "[container "...)
-		dst = appendEscaped(dst, []byte(shortID(c.ID)))
+		dst = appendEscaped(dst, []byte(containerLabel(c)))
 		dst = append(dst, ']')
 	}
 	return append(dst, '\n')

@@ -17,13 +17,13 @@ func treeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
-		Flags: []cli.Flag{
+		Flags: append(engineFlags(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text (like ps fauxw) or json (one snapshot per line)"},
 			&cli.BoolFlag{Name: "once", Usage: "print one snapshot and exit"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "redraw at most this often when the tree changes"},
 			&cli.BoolFlag{Name: "containers", Usage: "only containerd shims and their descendants"},
 			&cli.UintFlag{Name: "pid", Usage: "only this `PID` and its descendants"},
-		},
+		),
 		OnUsageError: usageError,
 		Action:       runTree,
 	}
@@ -76,6 +76,9 @@ func runTree(c *cli.Context) error {
 	defer t.Close()
 	defer tree.Close()
 
+	names := openEngineNames(c)
+	defer names.close()
+
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
 	view := newTreeView(cfg.json, isTerminal(os.Stdout))
@@ -84,6 +87,8 @@ func runTree(c *cli.Context) error {
 		lastGen  uint64
 		lastDraw time.Time
 		drawn    bool
+		renamed  bool // a name arrived since the last frame
+		waited   int  // drains the first frame waited for names
 	)
 	for {
 		err := t.Read(c.Context, &ev)
@@ -100,10 +105,16 @@ func runTree(c *cli.Context) error {
 			return err
 		}
 		// Drained: the tree is the kernel's as of now.
-		if drawn && ((tree.Gen() == lastGen && !view.marked) || time.Since(lastDraw) < cfg.interval) {
+		renamed = names.drain() || renamed
+		if drawn && ((tree.Gen() == lastGen && !view.marked && !renamed) || time.Since(lastDraw) < cfg.interval) {
 			continue
 		}
-		lastGen, lastDraw, drawn = tree.Gen(), time.Now(), true
+		// The first frame waits up to two drains for the names it lacks.
+		if pending := names.nameTree(tree); pending > 0 && !drawn && waited < 2 {
+			waited++
+			continue
+		}
+		lastGen, lastDraw, drawn, renamed = tree.Gen(), time.Now(), true, false
 		if _, err := out.Write(view.frame(tree, lastDraw)); err != nil {
 			return fmt.Errorf("writing the tree: %w", err)
 		}

@@ -172,7 +172,7 @@ func (v *treeView) appendRow(dst []byte, p *tracer.Process) []byte {
 }
 
 func appendContainer(dst []byte, c *tracer.Container) []byte {
-	dst = appendEscaped(dst, []byte(shortID(c.ID)))
+	dst = appendEscaped(dst, []byte(containerLabel(c)))
 	dst = append(dst, ' ')
 	return appendEscaped(dst, []byte(c.Namespace))
 }
