@@ -6,8 +6,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"pstrace/internal/engine"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/engine"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // engineFlags choose where container names come from (see internal/engine).
@@ -19,18 +20,21 @@ func engineFlags() []cli.Flag {
 	}
 }
 
-// engineNames gives the event loop's containers their names. Lookups run
-// in the resolver's goroutines; what they find is taken in at each drain,
-// on the loop, since the tree and its containers are the loop's alone.
+// engineNames is the first sink of a command: it gives each event's
+// container what the engines say of it, before the other sinks see it.
+// Lookups run in the resolver's goroutines; what they find is taken in at
+// each drain, on the loop, since the tree and its containers are the
+// loop's alone.
 type engineNames struct {
-	r *engine.Resolver // nil with --no-engine
+	r       *engine.Resolver
+	changed bool // an answer arrived since the tree was last named
 }
 
-// openEngineNames starts the lookups unless --no-engine; warnings go to
-// stderr, one line per cause.
-func openEngineNames(c *cli.Context) *engineNames {
+// newEngineNames starts the lookups, or returns nil with --no-engine.
+// Warnings go to stderr, one line per cause.
+func newEngineNames(c *cli.Context) *engineNames {
 	if c.Bool("no-engine") {
-		return &engineNames{}
+		return nil
 	}
 	return &engineNames{r: engine.New(engine.Config{
 		DockerSocket:     c.String("docker-socket"),
@@ -39,37 +43,41 @@ func openEngineNames(c *cli.Context) *engineNames {
 	})}
 }
 
-func (n *engineNames) close() {
-	if n.r != nil {
-		n.r.Close()
-	}
+func (n *engineNames) event(_ *tracer.Event, ctr *proctree.Container) error {
+	n.name(ctr)
+	return nil
 }
 
-// name sets what is known now of c's container, and tells whether a
-// lookup is still to answer.
-func (n *engineNames) name(c *tracer.Container) (pending bool) {
-	if n.r == nil || c == nil {
+func (n *engineNames) drain() error {
+	n.r.Collect(func(engine.Key, *engine.Info) { n.changed = true })
+	return nil
+}
+
+func (n *engineNames) close() error {
+	n.r.Close()
+	return nil
+}
+
+// name sets what is known now of ctr's container, and tells whether a
+// lookup of it is still to answer.
+func (n *engineNames) name(ctr *proctree.Container) (pending bool) {
+	if n == nil || ctr == nil {
 		return false
 	}
-	c.Engine = n.r.Lookup(c.Namespace, c.ID, c.ShimPID)
-	return c.Engine == nil
+	ctr.Engine = n.r.Lookup(ctr.Namespace, ctr.ID, ctr.ShimPID)
+	return ctr.Engine == nil
 }
 
-// drain takes in the lookups' answers; it tells whether any changed.
-func (n *engineNames) drain() (changed bool) {
-	if n.r != nil {
-		n.r.Collect(func(engine.Key, *engine.Info) { changed = true })
-	}
-	return changed
-}
-
-// nameTree names the containers of every process in the tree, and tells
-// how many lookups are still to answer.
-func (n *engineNames) nameTree(tree *tracer.Tree) (pending int) {
-	if n.r == nil {
+// nameTree names the containers of every process in the tree when an
+// answer arrived since it last did (or first is true), and tells how many
+// lookups are still to answer. Events name the containers they are about;
+// this names those the /proc scan found, and passes on late answers.
+func (n *engineNames) nameTree(tree *proctree.Tree, first bool) (pending int) {
+	if n == nil || !(first || n.changed) {
 		return 0
 	}
-	tree.Walk(func(p *tracer.Process) {
+	n.changed = false
+	tree.Walk(func(p *proctree.Process) {
 		if n.name(p.Container) {
 			pending++
 		}
@@ -80,11 +88,10 @@ func (n *engineNames) nameTree(tree *tracer.Tree) (pending int) {
 	return pending
 }
 
-// containerLabel is how text output names a container: the name the user
-// gave it, else its short id.
-func containerLabel(c *tracer.Container) string {
-	if c.Engine != nil && c.Engine.Name != "" {
-		return c.Engine.Name
+// namedSinks puts names first, so that every other sink sees them.
+func namedSinks(names *engineNames, sinks ...sink) []sink {
+	if names == nil {
+		return sinks
 	}
-	return shortID(c.ID)
+	return append([]sink{names}, sinks...)
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // What scripts/engine.sh up provides; engine.sh down removes containers
