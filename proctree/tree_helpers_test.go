@@ -17,9 +17,10 @@ import (
 
 func TestMain(m *testing.M) {
 	testutil.RunHelper(map[string]func([]string) int{
-		"threadexec": helperTreeThreadExec,
-		"forker":     helperForker,
-		"sibling":    helperSibling,
+		"threadexec":  helperTreeThreadExec,
+		"forker":      helperForker,
+		"sibling":     helperSibling,
+		"rename-wait": helperRenameWait,
 	})
 	os.Exit(m.Run())
 }

@@ -39,7 +39,7 @@ type treeSnapshot struct {
 type snapProc struct {
 	ppid, nsPID uint32
 	ticks       uint64
-	args        string
+	comm, args  string
 	ctr         *Container
 }
 
@@ -98,7 +98,7 @@ func (l *liveTree) snapshot() treeSnapshot {
 	s := treeSnapshot{bootNs: testutil.BootNow(), lost: l.tree.Lost(), repairs: l.tree.Repairs(), procs: make(map[uint32]snapProc, l.tree.Len())}
 	for pid, i := range l.tree.byPID {
 		n := &l.tree.nodes[i]
-		s.procs[pid] = snapProc{ppid: n.ppid, nsPID: n.nsPID, ticks: procfs.StartNsToTicks(n.startNs), args: string(l.tree.argv.get(n.args)), ctr: n.inside()}
+		s.procs[pid] = snapProc{ppid: n.ppid, nsPID: n.nsPID, ticks: procfs.StartNsToTicks(n.startNs), comm: string(n.commBytes()), args: string(l.tree.argv.get(n.args)), ctr: n.inside()}
 	}
 	return s
 }

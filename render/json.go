@@ -4,6 +4,7 @@
 package render
 
 import (
+	"encoding/base64"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -34,26 +35,16 @@ func AppendEventJSON(dst []byte, ev *tracer.Event, ctr *proctree.Container) []by
 	dst = appendUintField(dst, "ppid", uint64(ev.PPID))
 	dst = appendUintField(dst, "uid", uint64(ev.UID))
 	dst = appendUintField(dst, "gid", uint64(ev.GID))
-	dst = append(dst, `,"comm":`...)
-	dst = AppendJSONString(dst, ev.Comm)
+	dst = appendBytesField(dst, "comm", ev.Comm)
 	dst = appendUintField(dst, "ns_pid", uint64(ev.NsPID))
 	dst = appendUintField(dst, "cgroup_id", ev.CgroupID)
 	dst = append(dst, `,"container":`...)
 	dst = AppendContainerJSON(dst, ctr)
 	switch ev.Type {
 	case tracer.TypeExec:
-		dst = append(dst, `,"filename":`...)
-		dst = AppendJSONString(dst, ev.Filename)
-		dst = append(dst, `,"args":[`...)
-		first := true
-		ev.EachArg(func(a []byte) {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = AppendJSONString(dst, a)
-		})
-		dst = append(dst, `],"args_truncated":`...)
+		dst = appendBytesField(dst, "filename", ev.Filename)
+		dst = appendArgs(dst, ev.Args)
+		dst = append(dst, `,"args_truncated":`...)
 		dst = strconv.AppendBool(dst, ev.ArgsTruncated)
 	case tracer.TypeExit:
 		dst = append(dst, `,"exit_code":`...)
@@ -99,10 +90,54 @@ func appendUintField(dst []byte, name string, v uint64) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendJSONString appends s as a JSON string that keeps every byte: valid
-// UTF-8 passes through, each byte of an invalid sequence becomes the four
-// characters \xNN, and control characters, quotes and backslashes are
-// escaped as JSON requires.
+// appendBytesField appends ,"name":"s" and, when s is not valid UTF-8,
+// ,"name_raw":"BASE64" with its exact bytes: the string alone is then the
+// readable form, with \xNN for each invalid byte, which a literal "\xNN"
+// in valid text would also give. Without name_raw, the string is exact.
+func appendBytesField(dst []byte, name string, s []byte) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	dst = append(dst, '"', ':')
+	dst = AppendJSONString(dst, s)
+	if utf8.Valid(s) {
+		return dst
+	}
+	return appendRaw(dst, name, s)
+}
+
+func appendRaw(dst []byte, name string, s []byte) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, name...)
+	dst = append(dst, `_raw":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, s)
+	return append(dst, '"')
+}
+
+// appendArgs appends ,"args":[...] and, when an argument is not valid
+// UTF-8, ,"args_raw":"BASE64" with argv's exact bytes as the kernel holds
+// them: each argument followed by a NUL (a truncated last one without).
+func appendArgs(dst []byte, args []byte) []byte {
+	dst = append(dst, `,"args":[`...)
+	first := true
+	tracer.EachArg(args, func(a []byte) {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = AppendJSONString(dst, a)
+	})
+	dst = append(dst, ']')
+	if utf8.Valid(args) {
+		return dst
+	}
+	return appendRaw(dst, "args", args)
+}
+
+// AppendJSONString appends s as a readable JSON string: valid UTF-8 passes
+// through, each byte of an invalid sequence becomes the four characters
+// \xNN, and control characters, quotes and backslashes are escaped as JSON
+// requires. Where s may not be valid UTF-8, appendBytesField adds its exact
+// bytes.
 func AppendJSONString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {

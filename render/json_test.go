@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
@@ -21,11 +22,14 @@ type jsonEvent struct {
 	UID           *uint32         `json:"uid"`
 	GID           *uint32         `json:"gid"`
 	Comm          *string         `json:"comm"`
+	CommRaw       []byte          `json:"comm_raw"`
 	NsPID         *uint32         `json:"ns_pid"`
 	CgroupID      *uint64         `json:"cgroup_id"`
 	Container     json.RawMessage `json:"container"`
 	Filename      *string         `json:"filename"`
+	FilenameRaw   []byte          `json:"filename_raw"`
 	Args          []string        `json:"args"`
+	ArgsRaw       []byte          `json:"args_raw"`
 	ArgsTruncated *bool           `json:"args_truncated"`
 	ExitCode      *int            `json:"exit_code"`
 	Signal        *int            `json:"signal"`
@@ -160,4 +164,63 @@ func TestAppendJSONDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { buf = AppendEventJSON(buf[:0], &ev, nil) }); n != 0 {
 		t.Errorf("%v allocations per event", n)
 	}
+}
+
+// exact recovers the bytes of a string field: name_raw when present, else
+// the string itself.
+func exact(s *string, raw []byte) []byte {
+	if raw != nil {
+		return raw
+	}
+	if s == nil {
+		return nil
+	}
+	return []byte(*s)
+}
+
+// Every byte of comm, filename and argv comes back from the JSON exactly,
+// whatever the bytes; valid UTF-8 reads as it is, with no _raw beside it.
+func FuzzJSONBytesRoundTrip(f *testing.F) {
+	f.Add([]byte("sh"), []byte("/bin/sh"), []byte("sh\x00-c\x00echo hi\x00"))
+	f.Add([]byte("\\xff"), []byte{0xff}, []byte("\\xff\x00\xff\x00"))
+	f.Add([]byte{0xed, 0xa0, 0x80}, []byte("caf\xc3\xa9"), []byte("a\x00\x00b"))
+	f.Fuzz(func(t *testing.T, comm, filename, args []byte) {
+		if len(comm) > 15 {
+			comm = comm[:15]
+		}
+		ev := tracer.Event{Type: tracer.TypeExec, Comm: comm, Filename: filename, Args: args}
+		line := AppendEventJSON(nil, &ev, nil)
+		var got jsonEvent
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatalf("invalid JSON %q: %v", line, err)
+		}
+		if c := exact(got.Comm, got.CommRaw); !bytes.Equal(c, comm) {
+			t.Errorf("comm %q came back as %q", comm, c)
+		}
+		if fn := exact(got.Filename, got.FilenameRaw); !bytes.Equal(fn, filename) {
+			t.Errorf("filename %q came back as %q", filename, fn)
+		}
+		if got.ArgsRaw != nil {
+			if !bytes.Equal(got.ArgsRaw, args) {
+				t.Errorf("args %q came back as %q", args, got.ArgsRaw)
+			}
+		} else {
+			var joined []byte
+			for _, a := range got.Args {
+				joined = append(append(joined, a...), 0)
+			}
+			want := args
+			if len(want) > 0 && want[len(want)-1] != 0 {
+				want = append(append([]byte(nil), want...), 0) // a truncated last argument
+			}
+			if !bytes.Equal(joined, want) {
+				t.Errorf("args %q came back as %q", args, joined)
+			}
+		}
+		for name, v := range map[string][]byte{"comm": comm, "filename": filename, "args": args} {
+			if raw := bytes.Contains(line, []byte(`"`+name+`_raw"`)); raw == utf8.Valid(v) {
+				t.Errorf("%s %q: %s_raw present %v, want it exactly when not valid UTF-8", name, v, name, raw)
+			}
+		}
+	})
 }

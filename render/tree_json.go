@@ -34,18 +34,9 @@ func appendProcessJSON(dst []byte, p *proctree.Process) []byte {
 	dst = strconv.AppendUint(dst, uint64(p.PID), 10)
 	dst = appendUintField(dst, "ppid", uint64(p.PPID))
 	dst = appendUintField(dst, "uid", uint64(p.UID))
-	dst = append(dst, `,"comm":`...)
-	dst = AppendJSONString(dst, p.Comm)
-	dst = append(dst, `,"args":[`...)
-	firstArg := true
-	p.EachArg(func(a []byte) {
-		if !firstArg {
-			dst = append(dst, ',')
-		}
-		firstArg = false
-		dst = AppendJSONString(dst, a)
-	})
-	dst = append(dst, `],"start_time":"`...)
+	dst = appendBytesField(dst, "comm", p.Comm)
+	dst = appendArgs(dst, p.Args)
+	dst = append(dst, `,"start_time":"`...)
 	dst = AppendTime(dst, p.StartTime)
 	dst = append(dst, '"')
 	dst = appendUintField(dst, "ns_pid", uint64(p.NsPID))

@@ -83,13 +83,9 @@ func load(opts *Options, objs *objects) error {
 		return fmt.Errorf("probing for the BPF ring buffer: %w", err)
 	}
 
-	spec, err := loadPstrace()
+	spec, specs, err := loadSpecs()
 	if err != nil {
-		return fmt.Errorf("reading BPF objects: %w", err)
-	}
-	var specs pstraceSpecs
-	if err := spec.Assign(&specs); err != nil {
-		return fmt.Errorf("reading BPF objects: %w", err)
+		return err
 	}
 	for _, h := range hooks {
 		if objs.btf {
@@ -145,6 +141,19 @@ func load(opts *Options, objs *objects) error {
 		objs.progs[i] = coll.DetachProgram(name)
 	}
 	return nil
+}
+
+// loadSpecs reads the embedded BPF objects, with bpf2go's typed view of them.
+func loadSpecs() (*ebpf.CollectionSpec, *pstraceSpecs, error) {
+	spec, err := loadPstrace()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading BPF objects: %w", err)
+	}
+	var specs pstraceSpecs
+	if err := spec.Assign(&specs); err != nil {
+		return nil, nil, fmt.Errorf("reading BPF objects: %w", err)
+	}
+	return spec, &specs, nil
 }
 
 // checkPrivileges fails early, with advice, where loading would fail with EPERM.
