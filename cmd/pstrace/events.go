@@ -15,7 +15,7 @@ import (
 )
 
 func eventsCommand() *cli.Command {
-	flags := append(tracerFlags(), scopeFlags()...)
+	flags := append(append(tracerFlags(), scopeFlags()...), engineFlags()...)
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
@@ -117,6 +117,7 @@ func runEvents(c *cli.Context) error {
 	}
 	scope.Comms = c.StringSlice("comm")
 	return runCommand(c, scope, func(*session.Session) ([]sink, error) {
-		return []sink{w}, w.header()
+		names := newEngineNames(c)
+		return namedSinks(names, holdForNames(names, w)), w.header()
 	})
 }
