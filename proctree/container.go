@@ -1,6 +1,6 @@
 package proctree
 
-import "github.com/pstrace/pstrace/internal/engine"
+import "github.com/pstrace/pstrace/engine"
 
 // Container identifies the container a process runs in. The tree keeps one
 // copy of each, so a pointer identifies a container while it runs.

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/pstrace/pstrace/internal/engine"
+	"github.com/pstrace/pstrace/engine"
 	"github.com/pstrace/pstrace/proctree"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/pstrace/pstrace/internal/engine"
+	"github.com/pstrace/pstrace/engine"
 	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
 )

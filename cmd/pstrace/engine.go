@@ -6,12 +6,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/pstrace/pstrace/internal/engine"
+	"github.com/pstrace/pstrace/engine"
 	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
 )
 
-// engineFlags choose where container names come from (see internal/engine).
+// engineFlags choose where container names come from (see package engine).
 func engineFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "no-engine", Usage: "do not ask the container engines for names, images and labels"},
