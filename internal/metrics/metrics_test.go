@@ -1,0 +1,226 @@
+package metrics
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"pstrace/internal/testutil"
+	"pstrace/tracer"
+)
+
+// serve starts m's HTTP server on a loopback port for the test's length
+// and returns its base URL.
+func serve(t *testing.T, m *Metrics) string {
+	t.Helper()
+	srv, err := m.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return "http://" + srv.Addr().String()
+}
+
+// want checks one sample of a scrape; a want of -1 means absent.
+func want(t *testing.T, s testutil.Scrape, series string, v float64) {
+	t.Helper()
+	got, ok := s.Samples[series]
+	switch {
+	case v < 0 && ok:
+		t.Errorf("%s = %v, want it absent", series, got)
+	case v >= 0 && !ok:
+		t.Errorf("%s is missing from the scrape", series)
+	case v >= 0 && got != v:
+		t.Errorf("%s = %v, want %v", series, got, v)
+	}
+}
+
+func exitEvent(status tracer.ExitStatus) *tracer.Event {
+	return &tracer.Event{Type: tracer.TypeExit, Status: status}
+}
+
+func TestEventsAreCountedByTypeAndOutcome(t *testing.T) {
+	m := New(Options{}, nil, nil)
+	url := serve(t, m)
+	for range 3 {
+		m.Event(&tracer.Event{Type: tracer.TypeFork}, nil)
+	}
+	m.Event(&tracer.Event{Type: tracer.TypeExec}, nil)
+	m.Event(exitEvent(0), nil)
+	m.Event(exitEvent(3<<8), nil) // exit 3
+	m.Event(exitEvent(9), nil)    // SIGKILL
+	m.Event(exitEvent(9), nil)
+	m.Event(exitEvent(0x80|11), nil) // SIGSEGV, core dumped
+	m.Event(exitEvent(35), nil)      // a real-time signal
+	m.Event(&tracer.Event{Type: tracer.TypeLost, LostCount: 7}, nil)
+
+	s := testutil.ScrapeURL(t, url+"/metrics")
+	want(t, s, testutil.Series("pstrace_events_total", "type", "fork"), 3)
+	want(t, s, testutil.Series("pstrace_events_total", "type", "exec"), 1)
+	want(t, s, testutil.Series("pstrace_events_total", "type", "exit"), 6)
+	want(t, s, testutil.Series("pstrace_lost_events_total", "reason", "ring_full"), 7)
+	exits := func(outcome, signal string) string {
+		return testutil.Series("pstrace_process_exits_total", "outcome", outcome, "signal", signal)
+	}
+	want(t, s, exits("code_zero", ""), 1)
+	want(t, s, exits("code_nonzero", ""), 1)
+	want(t, s, exits("signal", "SIGKILL"), 2)
+	want(t, s, exits("signal", "SIGSEGV"), 1)
+	want(t, s, exits("signal", "SIG35"), 1)
+	want(t, s, exits("signal", "SIGTERM"), -1)
+	// Without a tree or a tracer, what would be read from them is absent.
+	want(t, s, testutil.Series("pstrace_processes"), -1)
+	want(t, s, testutil.Series("pstrace_ring_buffer_capacity_bytes"), -1)
+	testutil.PromtoolCheck(t, s.Body)
+}
+
+// liveTree is a census input: the containers and their live processes as
+// a test sets them, for exercising the cap and the expiry step by step.
+type liveTree struct {
+	procs   int
+	ctrs    map[*tracer.Container]int
+	repairs uint64
+}
+
+func (l *liveTree) CountContainers(counts map[*tracer.Container]int) int {
+	clear(counts)
+	for c, n := range l.ctrs {
+		counts[c] = n
+	}
+	return l.procs
+}
+
+func (l *liveTree) Repairs() uint64 { return l.repairs }
+
+func TestContainersBeyondTheCapShareOneSeries(t *testing.T) {
+	tree := &liveTree{procs: 10, ctrs: map[*tracer.Container]int{}}
+	m := New(Options{MaxContainers: 2}, nil, tree)
+	url := serve(t, m)
+	long := strings.Repeat("ab", 32) // a 64-hex-digit id, shortened like docker's
+	a := &tracer.Container{ID: long, Namespace: "moby"}
+	b := &tracer.Container{ID: "web", Namespace: "k8s.io"}
+	c := &tracer.Container{ID: "db", Namespace: "default"}
+	d := &tracer.Container{ID: "cache", Namespace: "default"}
+	fork := &tracer.Event{Type: tracer.TypeFork}
+	for _, ctr := range []*tracer.Container{a, b, c, d, c, a} {
+		m.Event(fork, ctr)
+	}
+	m.Event(exitEvent(0), d)
+	tree.ctrs = map[*tracer.Container]int{a: 2, b: 1, c: 1}
+	tree.repairs = 2
+	m.Drain(time.Now())
+
+	s := testutil.ScrapeURL(t, url+"/metrics")
+	starts := func(ctr, ns string) string {
+		return testutil.Series("pstrace_container_process_starts_total", "container", ctr, "namespace", ns)
+	}
+	want(t, s, starts(long[:12], "moby"), 2)
+	want(t, s, starts("web", "k8s.io"), 1)
+	want(t, s, starts("db", "default"), -1)
+	want(t, s, starts("other", ""), 3) // db twice and cache
+	want(t, s, testutil.Series("pstrace_container_process_exits_total", "container", "other"), 1)
+	want(t, s, testutil.Series("pstrace_containers"), 3)
+	want(t, s, testutil.Series("pstrace_processes"), 10)
+	want(t, s, testutil.Series("pstrace_tree_repairs_total"), 2)
+	testutil.PromtoolCheck(t, s.Body)
+}
+
+func TestSeriesOfGoneContainersExpire(t *testing.T) {
+	const ttl = time.Minute
+	a := &tracer.Container{ID: "a", Namespace: "moby"}
+	b := &tracer.Container{ID: "b", Namespace: "moby"}
+	c := &tracer.Container{ID: "c", Namespace: "moby"}
+	tree := &liveTree{ctrs: map[*tracer.Container]int{a: 1}}
+	m := New(Options{MaxContainers: 1, ContainerTTL: ttl}, nil, tree)
+	url := serve(t, m)
+	has := func(label string) bool {
+		_, ok := testutil.ScrapeURL(t, url+"/metrics").Samples[testutil.Series(
+			"pstrace_container_process_exits_total", "container", label, "namespace", "moby")]
+		return ok
+	}
+	now := time.Now()
+	// Each Drain is a census: they are at least censusInterval apart.
+	step := func(d time.Duration) { now = now.Add(d); m.Drain(now) }
+	step(0)
+	if !has("a") {
+		t.Fatal("a live container has no series")
+	}
+	m.Event(exitEvent(0), a)
+	tree.ctrs = nil
+	step(ttl / 2)
+	m.Event(&tracer.Event{Type: tracer.TypeFork}, b) // over the cap: counted in other
+	tree.ctrs = map[*tracer.Container]int{b: 1}
+	step(ttl / 2)
+	if !has("a") {
+		t.Fatal("the series went before its time: events counted during the last census interval keep it")
+	}
+	step(ttl)
+	if has("a") {
+		t.Fatalf("the series of a container gone for %v is still there", ttl)
+	}
+	// The slot is free for a new container; the live one in other stays there.
+	m.Event(&tracer.Event{Type: tracer.TypeFork}, b)
+	m.Event(&tracer.Event{Type: tracer.TypeFork}, c)
+	if !has("c") || has("b") {
+		t.Errorf("after the expiry, c should have the free slot (has it: %v) and b stay in other (has one: %v)", has("c"), has("b"))
+	}
+	s := testutil.ScrapeURL(t, url+"/metrics")
+	want(t, s, testutil.Series("pstrace_container_process_starts_total", "container", "other"), 2)
+}
+
+func TestHealthz(t *testing.T) {
+	m := New(Options{DrainInterval: 100 * time.Millisecond}, nil, nil)
+	url := serve(t, m)
+	check := func(wantCode int, wantBody string) {
+		t.Helper()
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != wantCode || !strings.Contains(string(body), wantBody) || strings.Count(string(body), "\n") != 1 {
+			t.Errorf("/healthz: %d %q, want %d and one line with %q", resp.StatusCode, body, wantCode, wantBody)
+		}
+	}
+	check(http.StatusServiceUnavailable, "BPF programs are not attached")
+	m.SetAttached(true)
+	check(http.StatusOK, "ok")
+	m.Drain(time.Now().Add(-time.Minute)) // as if the reader stopped a minute ago
+	check(http.StatusServiceUnavailable, "has not drained for 1m0")
+	m.Drain(time.Now())
+	check(http.StatusOK, "ok")
+	m.SetAttached(false)
+	check(http.StatusServiceUnavailable, "not attached")
+}
+
+func TestListenErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	m := New(Options{}, nil, nil)
+	for addr, want := range map[string]string{
+		busy.Addr().String(): "address already in use",
+		"127.0.0.1":          "missing port",
+		"256.1.1.1:80":       "256.1.1.1",
+	} {
+		srv, err := m.Listen(addr)
+		if err == nil {
+			srv.Close()
+			t.Errorf("Listen(%q) succeeded", addr)
+			continue
+		}
+		if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Listen(%q): %q, want one line with %q", addr, err, want)
+		}
+	}
+}
