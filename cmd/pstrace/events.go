@@ -17,7 +17,7 @@ func eventsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
-		Flags: append(tracerFlags(),
+		Flags: append(append(tracerFlags(), metricsFlags()...),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "types", Value: "fork,exec,exit", Usage: "comma-separated event `TYPES` to print"},
 			&cli.StringSliceFlag{Name: "comm", Usage: "only processes with this command `NAME` (repeatable)"},
@@ -66,7 +66,7 @@ func parseTypes(s string) (map[tracer.Type]bool, error) {
 	return types, nil
 }
 
-func runEvents(c *cli.Context) error {
+func runEvents(c *cli.Context) (err error) {
 	cfg, err := parseEventsFlags(c)
 	if err != nil {
 		return err
@@ -78,13 +78,20 @@ func runEvents(c *cli.Context) error {
 	opts.Filter.Comms = c.StringSlice("comm")
 	pid := uint32(c.Uint("pid"))
 	opts.Filter.Follow = c.IsSet("pid")
+	mcfg, err := parseMetricsFlags(c, opts.DrainInterval)
+	if err != nil {
+		return err
+	}
 
 	t, tree, err := openTree(opts, treeScope{pid: pid, byPID: opts.Filter.Follow})
 	if err != nil {
+		mcfg.abandon()
 		return err
 	}
 	defer t.Close()
 	defer tree.Close()
+	msink := mcfg.start(t, tree)
+	defer func() { err = errors.Join(err, msink.close()) }()
 
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
@@ -101,6 +108,7 @@ func runEvents(c *cli.Context) error {
 		switch {
 		case err == nil:
 		case errors.Is(err, tracer.ErrDrained):
+			msink.drain()
 			if err := out.Flush(); err != nil {
 				return fmt.Errorf("writing events: %w", err)
 			}
@@ -114,6 +122,7 @@ func runEvents(c *cli.Context) error {
 		if err := tree.Apply(&ev); err != nil {
 			return err
 		}
+		msink.event(&ev)
 		if !cfg.types[ev.Type] {
 			continue
 		}

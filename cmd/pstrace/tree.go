@@ -17,13 +17,13 @@ func treeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text (like ps fauxw) or json (one snapshot per line)"},
 			&cli.BoolFlag{Name: "once", Usage: "print one snapshot and exit"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "redraw at most this often when the tree changes"},
 			&cli.BoolFlag{Name: "containers", Usage: "only containerd shims and their descendants"},
 			&cli.UintFlag{Name: "pid", Usage: "only this `PID` and its descendants"},
-		},
+		}, metricsFlags()...),
 		OnUsageError: usageError,
 		Action:       runTree,
 	}
@@ -60,7 +60,7 @@ func parseTreeFlags(c *cli.Context) (treeConfig, error) {
 	return cfg, nil
 }
 
-func runTree(c *cli.Context) error {
+func runTree(c *cli.Context) (err error) {
 	cfg, err := parseTreeFlags(c)
 	if err != nil {
 		return err
@@ -69,12 +69,19 @@ func runTree(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	mcfg, err := parseMetricsFlags(c, opts.DrainInterval)
+	if err != nil {
+		return err
+	}
 	t, tree, err := openTree(opts, treeScope{containers: cfg.containers, pid: cfg.pid, byPID: cfg.pid != 0})
 	if err != nil {
+		mcfg.abandon()
 		return err
 	}
 	defer t.Close()
 	defer tree.Close()
+	msink := mcfg.start(t, tree)
+	defer func() { err = errors.Join(err, msink.close()) }()
 
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
 	defer out.Flush()
@@ -92,8 +99,10 @@ func runTree(c *cli.Context) error {
 			if err := tree.Apply(&ev); err != nil {
 				return err
 			}
+			msink.event(&ev)
 			continue
 		case errors.Is(err, tracer.ErrDrained):
+			msink.drain()
 		case errors.Is(err, context.Canceled):
 			return nil
 		default:

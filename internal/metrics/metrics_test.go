@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
+	"pstrace/internal/promtest"
 	"pstrace/tracer"
 )
 
@@ -29,7 +29,7 @@ func serve(t *testing.T, m *Metrics) string {
 }
 
 // want checks one sample of a scrape; a want of -1 means absent.
-func want(t *testing.T, s testutil.Scrape, series string, v float64) {
+func want(t *testing.T, s promtest.Scrape, series string, v float64) {
 	t.Helper()
 	got, ok := s.Samples[series]
 	switch {
@@ -61,13 +61,13 @@ func TestEventsAreCountedByTypeAndOutcome(t *testing.T) {
 	m.Event(exitEvent(35), nil)      // a real-time signal
 	m.Event(&tracer.Event{Type: tracer.TypeLost, LostCount: 7}, nil)
 
-	s := testutil.ScrapeURL(t, url+"/metrics")
-	want(t, s, testutil.Series("pstrace_events_total", "type", "fork"), 3)
-	want(t, s, testutil.Series("pstrace_events_total", "type", "exec"), 1)
-	want(t, s, testutil.Series("pstrace_events_total", "type", "exit"), 6)
-	want(t, s, testutil.Series("pstrace_lost_events_total", "reason", "ring_full"), 7)
+	s := promtest.Get(t, url+"/metrics")
+	want(t, s, promtest.Series("pstrace_events_total", "type", "fork"), 3)
+	want(t, s, promtest.Series("pstrace_events_total", "type", "exec"), 1)
+	want(t, s, promtest.Series("pstrace_events_total", "type", "exit"), 6)
+	want(t, s, promtest.Series("pstrace_lost_events_total", "reason", "ring_full"), 7)
 	exits := func(outcome, signal string) string {
-		return testutil.Series("pstrace_process_exits_total", "outcome", outcome, "signal", signal)
+		return promtest.Series("pstrace_process_exits_total", "outcome", outcome, "signal", signal)
 	}
 	want(t, s, exits("code_zero", ""), 1)
 	want(t, s, exits("code_nonzero", ""), 1)
@@ -76,9 +76,8 @@ func TestEventsAreCountedByTypeAndOutcome(t *testing.T) {
 	want(t, s, exits("signal", "SIG35"), 1)
 	want(t, s, exits("signal", "SIGTERM"), -1)
 	// Without a tree or a tracer, what would be read from them is absent.
-	want(t, s, testutil.Series("pstrace_processes"), -1)
-	want(t, s, testutil.Series("pstrace_ring_buffer_capacity_bytes"), -1)
-	testutil.PromtoolCheck(t, s.Body)
+	want(t, s, promtest.Series("pstrace_processes"), -1)
+	want(t, s, promtest.Series("pstrace_ring_buffer_capacity_bytes"), -1)
 }
 
 // liveTree is a census input: the containers and their live processes as
@@ -117,19 +116,18 @@ func TestContainersBeyondTheCapShareOneSeries(t *testing.T) {
 	tree.repairs = 2
 	m.Drain(time.Now())
 
-	s := testutil.ScrapeURL(t, url+"/metrics")
+	s := promtest.Get(t, url+"/metrics")
 	starts := func(ctr, ns string) string {
-		return testutil.Series("pstrace_container_process_starts_total", "container", ctr, "namespace", ns)
+		return promtest.Series("pstrace_container_process_starts_total", "container", ctr, "namespace", ns)
 	}
 	want(t, s, starts(long[:12], "moby"), 2)
 	want(t, s, starts("web", "k8s.io"), 1)
 	want(t, s, starts("db", "default"), -1)
 	want(t, s, starts("other", ""), 3) // db twice and cache
-	want(t, s, testutil.Series("pstrace_container_process_exits_total", "container", "other"), 1)
-	want(t, s, testutil.Series("pstrace_containers"), 3)
-	want(t, s, testutil.Series("pstrace_processes"), 10)
-	want(t, s, testutil.Series("pstrace_tree_repairs_total"), 2)
-	testutil.PromtoolCheck(t, s.Body)
+	want(t, s, promtest.Series("pstrace_container_process_exits_total", "container", "other"), 1)
+	want(t, s, promtest.Series("pstrace_containers"), 3)
+	want(t, s, promtest.Series("pstrace_processes"), 10)
+	want(t, s, promtest.Series("pstrace_tree_repairs_total"), 2)
 }
 
 func TestSeriesOfGoneContainersExpire(t *testing.T) {
@@ -141,7 +139,7 @@ func TestSeriesOfGoneContainersExpire(t *testing.T) {
 	m := New(Options{MaxContainers: 1, ContainerTTL: ttl}, nil, tree)
 	url := serve(t, m)
 	has := func(label string) bool {
-		_, ok := testutil.ScrapeURL(t, url+"/metrics").Samples[testutil.Series(
+		_, ok := promtest.Get(t, url+"/metrics").Samples[promtest.Series(
 			"pstrace_container_process_exits_total", "container", label, "namespace", "moby")]
 		return ok
 	}
@@ -171,8 +169,8 @@ func TestSeriesOfGoneContainersExpire(t *testing.T) {
 	if !has("c") || has("b") {
 		t.Errorf("after the expiry, c should have the free slot (has it: %v) and b stay in other (has one: %v)", has("c"), has("b"))
 	}
-	s := testutil.ScrapeURL(t, url+"/metrics")
-	want(t, s, testutil.Series("pstrace_container_process_starts_total", "container", "other"), 2)
+	s := promtest.Get(t, url+"/metrics")
+	want(t, s, promtest.Series("pstrace_container_process_starts_total", "container", "other"), 2)
 }
 
 func TestHealthz(t *testing.T) {

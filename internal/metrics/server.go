@@ -37,6 +37,12 @@ func (m *Metrics) Listen(addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	return m.Serve(ln), nil
+}
+
+// Serve serves on ln, bound beforehand (so that a port in use is found
+// before the BPF programs load), in the background until Close.
+func (m *Metrics) Serve(ln net.Listener) *Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
@@ -57,7 +63,7 @@ func (m *Metrics) Listen(addr string) (*Server, error) {
 		},
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
-	return s, nil
+	return s
 }
 
 // Addr is the address the server listens on.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"pstrace/internal/promtest"
 	"pstrace/internal/testutil"
 	"pstrace/tracer"
 )
@@ -120,12 +121,12 @@ func TestRealTracer(t *testing.T) {
 	}
 	m.Drain(time.Now().Add(censusInterval)) // a census now
 
-	s := testutil.ScrapeURL(t, url+"/metrics")
+	s := promtest.Get(t, url+"/metrics")
 	for _, typ := range []tracer.Type{tracer.TypeFork, tracer.TypeExec, tracer.TypeExit} {
-		want(t, s, testutil.Series("pstrace_events_total", "type", typ.String()), c.byType[typ])
+		want(t, s, promtest.Series("pstrace_events_total", "type", typ.String()), c.byType[typ])
 	}
 	exits := func(outcome, signal string) string {
-		return testutil.Series("pstrace_process_exits_total", "outcome", outcome, "signal", signal)
+		return promtest.Series("pstrace_process_exits_total", "outcome", outcome, "signal", signal)
 	}
 	want(t, s, exits("code_zero", ""), c.zero)
 	want(t, s, exits("code_nonzero", ""), c.nonzero)
@@ -133,25 +134,24 @@ func TestRealTracer(t *testing.T) {
 	if c.nonzero < n/4 || c.sigkill < 1 || c.zero < n*3/4 {
 		t.Errorf("the test's own processes are missing from the tally: %+v", c)
 	}
-	want(t, s, testutil.Series("pstrace_ring_buffer_capacity_bytes"), ringSize)
-	if b := s.Samples[testutil.Series("pstrace_ring_buffer_backlog_max_bytes")]; b < 0 || b > ringSize {
+	want(t, s, promtest.Series("pstrace_ring_buffer_capacity_bytes"), ringSize)
+	if b := s.Samples[promtest.Series("pstrace_ring_buffer_backlog_max_bytes")]; b < 0 || b > ringSize {
 		t.Errorf("largest backlog %v bytes: not within the ring buffer's %d", b, ringSize)
 	}
-	if p := s.Samples[testutil.Series("pstrace_processes")]; p < 1 || int(p) > tree.Len() {
+	if p := s.Samples[promtest.Series("pstrace_processes")]; p < 1 || int(p) > tree.Len() {
 		t.Errorf("pstrace_processes = %v, want between 1 and the tree's %d", p, tree.Len())
 	}
-	want(t, s, testutil.Series("pstrace_tree_repairs_total"), 0)
+	want(t, s, promtest.Series("pstrace_tree_repairs_total"), 0)
 
 	// The programs' counters are there exactly when the kernel keeps them.
 	on, _ := os.ReadFile(bpfStatsSysctl)
-	runs, ok := s.Samples[testutil.Series("pstrace_bpf_runs_total", "program", execProgram(t, tr))]
+	runs, ok := s.Samples[promtest.Series("pstrace_bpf_runs_total", "program", execProgram(t, tr))]
 	switch enabled := bytes.Equal(bytes.TrimSpace(on), []byte("1")); {
 	case enabled && (!ok || runs < n):
 		t.Errorf("kernel.bpf_stats_enabled=1 but the exec program shows %v runs (served: %v)", runs, ok)
 	case !enabled && ok:
 		t.Errorf("kernel.bpf_stats_enabled=0 but program runs are served")
 	}
-	testutil.PromtoolCheck(t, s.Body)
 }
 
 // execProgram is the name of the loaded exec program (BTF or raw).

@@ -1,4 +1,5 @@
-package testutil
+// Package promtest reads and checks Prometheus text endpoints in tests.
+package promtest
 
 import (
 	"bytes"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"pstrace/internal/testutil"
 )
 
 // Scrape is one read of a Prometheus text endpoint: the body as served,
@@ -34,8 +37,8 @@ func Series(name string, labels ...string) string {
 	return name + "{" + strings.Join(pairs, ",") + "}"
 }
 
-// ScrapeURL reads url (a /metrics endpoint) and parses it, or fails the test.
-func ScrapeURL(t testing.TB, url string) Scrape {
+// Get reads url (a /metrics endpoint) and parses it, or fails the test.
+func Get(t testing.TB, url string) Scrape {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -81,7 +84,7 @@ func PromtoolCheck(t testing.TB, body []byte) {
 	t.Helper()
 	path, err := exec.LookPath("promtool")
 	if err != nil {
-		Unavailable(t, "promtool not found: it comes with Debian's prometheus package (scripts/deps.sh installs it)")
+		testutil.Unavailable(t, "promtool not found: it comes with Debian's prometheus package (scripts/deps.sh installs it)")
 	}
 	cmd := exec.Command(path, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
