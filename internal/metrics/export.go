@@ -28,14 +28,18 @@ type exportOnce struct {
 
 // Export registers the exporter's metrics on first call and returns them.
 func (m *Metrics) Export() *Export {
-	m.export.once.Do(func() {
-		f := factory{m.reg}
-		m.export.e = &Export{
-			QueueLength:   f.gauge("pstrace_export_queue_length", "Event records waiting in the export queue."),
-			QueueCapacity: f.gauge("pstrace_export_queue_capacity", "Most event records the export queue holds."),
-			Sent:          f.counter("pstrace_export_records_sent_total", "Event records the receiver accepted."),
-			Dropped:       f.counterVec("pstrace_export_records_dropped_total", "Event records not exported, by reason.", "reason"),
-		}
-	})
+	m.export.once.Do(func() { m.export.e = NewExport(m.reg) })
 	return m.export.e
+}
+
+// NewExport creates the exporter's metrics on reg; with a registry nobody
+// serves, they count for no one (pstrace without --metrics-addr).
+func NewExport(reg *prometheus.Registry) *Export {
+	f := factory{reg}
+	return &Export{
+		QueueLength:   f.gauge("pstrace_export_queue_length", "Event records waiting in the export queue."),
+		QueueCapacity: f.gauge("pstrace_export_queue_capacity", "Most event records the export queue holds."),
+		Sent:          f.counter("pstrace_export_records_sent_total", "Event records the receiver accepted."),
+		Dropped:       f.counterVec("pstrace_export_records_dropped_total", "Event records not exported, by reason.", "reason"),
+	}
 }

@@ -222,3 +222,24 @@ func TestListenErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestExportMetricsAppearOnceAsked(t *testing.T) {
+	m := New(Options{}, nil, nil)
+	url := serve(t, m)
+	want(t, promtest.Get(t, url+"/metrics"), promtest.Series("pstrace_export_queue_length"), -1)
+	e := m.Export()
+	if m.Export() != e {
+		t.Fatal("a second Export call made new metrics")
+	}
+	e.QueueLength.Set(5)
+	e.QueueCapacity.Set(1024)
+	e.Sent.Add(100)
+	e.Dropped.WithLabelValues("queue_full").Add(3)
+	m.EngineLookups().WithLabelValues("docker", "found").Inc()
+	s := promtest.Get(t, url+"/metrics")
+	want(t, s, promtest.Series("pstrace_export_queue_length"), 5)
+	want(t, s, promtest.Series("pstrace_export_queue_capacity"), 1024)
+	want(t, s, promtest.Series("pstrace_export_records_sent_total"), 100)
+	want(t, s, promtest.Series("pstrace_export_records_dropped_total", "reason", "queue_full"), 3)
+	want(t, s, promtest.Series("pstrace_engine_lookups_total", "engine", "docker", "outcome", "found"), 1)
+}
