@@ -16,7 +16,8 @@ run: build
 
 # Rebuilds the BPF objects and their Go bindings (needs clang and libbpf-dev).
 generate:
-	$(GO) generate ./tracer ./bench/benchrun
+	$(GO) generate ./tracer
+	cd bench && $(GO) generate ./benchrun
 
 # Fails when the committed BPF objects differ from what the sources build.
 check-generate: generate
@@ -25,6 +26,7 @@ check-generate: generate
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt would change: $$out"; exit 1; }
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 deps:
 	scripts/deps.sh
@@ -33,6 +35,7 @@ deps:
 # dockerd started for the container tests, and stopped after), then the VM kernels.
 test: deps lint check-generate build
 	scripts/engine.sh run $(GOTEST) ./...
+	cd bench && $(GOTEST) ./...
 	$(MAKE) vmtest
 
 vmtest:

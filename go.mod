@@ -1,4 +1,4 @@
-module pstrace
+module github.com/pstrace/pstrace
 
 go 1.26.0
 

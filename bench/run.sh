@@ -30,10 +30,10 @@ fi
 
 out=bench/.out
 mkdir -p "$out"
-go build -o "$out/spawnstorm" ./bench/spawnstorm
-go build -o "$out/benchrun" ./bench/benchrun
+# bench/ is a module of its own, beside the product's.
+(cd bench && go build -o "../$out/spawnstorm" ./spawnstorm && go build -o "../$out/benchrun" ./benchrun)
 go test -c -o "$out/tracer.test" ./tracer
-go test -c -o "$out/pstrace.test" ./cmd/pstrace
+go test -c -o "$out/render.test" ./render
 
 # The Go pipeline, then each tree size in a process of its own so that its
 # RSS is that tree's alone.
@@ -44,8 +44,8 @@ echo "bench: Go pipeline and memory benchmarks"
 	for n in 10000 100000; do
 		../"$out"/tracer.test -test.run '^$' -test.bench "LiveProcesses/$n\$" -test.benchtime 1x
 	done
-	cd ../cmd/pstrace
-	../../"$out"/pstrace.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
+	cd ../render
+	../"$out"/render.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
 ) | tee "$out/gobench.txt" | grep '^Benchmark'
 
 was=$(cat /proc/sys/kernel/bpf_stats_enabled)

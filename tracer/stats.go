@@ -14,7 +14,7 @@ func (t *Tracer) RingSize() int {
 }
 
 // Backlog is the number of bytes the kernel has queued that Read has not
-// yet consumed. Call it from the goroutine that calls Read.
+// yet consumed. Call it from the goroutine that calls Run (its callbacks).
 func (t *Tracer) Backlog() int {
 	if t.rd == nil {
 		return 0
@@ -29,25 +29,25 @@ type ProgramStat struct {
 	RunCount uint64
 }
 
-// ProgramStats appends the run time and run count of every loaded program
-// to dst. The kernel counts them only while kernel.bpf_stats_enabled is 1;
-// otherwise they stay where they were (zero if it never was on).
+// ProgramStats appends the run time and run count of every attached
+// program to dst. The kernel counts them only while
+// kernel.bpf_stats_enabled is 1; otherwise they stay where they were (zero
+// if it never was on).
 func (t *Tracer) ProgramStats(dst []ProgramStat) ([]ProgramStat, error) {
-	if t.coll == nil {
-		return dst, ErrClosed
-	}
-	for _, h := range hooks {
-		for _, name := range []string{h.btfProg, h.rawProg} {
-			prog, ok := t.coll.Programs[name]
-			if !ok {
-				continue
-			}
-			st, err := prog.Stats()
-			if err != nil {
-				return dst, fmt.Errorf("reading the run counts of %s: %w", name, err)
-			}
-			dst = append(dst, ProgramStat{Name: name, RunTime: st.Runtime, RunCount: st.RunCount})
+	for i, h := range hooks {
+		prog := t.objs.progs[i]
+		if prog == nil {
+			return dst, errClosed
 		}
+		name := h.rawProg
+		if t.objs.btf {
+			name = h.btfProg
+		}
+		st, err := prog.Stats()
+		if err != nil {
+			return dst, fmt.Errorf("reading the run counts of %s: %w", name, err)
+		}
+		dst = append(dst, ProgramStat{Name: name, RunTime: st.Runtime, RunCount: st.RunCount})
 	}
 	return dst, nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // report is everything one `make bench` measured.

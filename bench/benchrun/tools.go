@@ -42,12 +42,13 @@ func tools(pstrace, btScript string) []tracerTool {
 		{Name: nameNone},
 		{
 			Name: namePstrace, Cmd: []string{pstrace, "events", "--format", "json"},
-			Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec (filename, argv), exit (status, reaper)", PerSpawn: 3,
+			// The rename hook runs at each exec too, and returns at once there.
+			Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec (filename, argv), exit (status, reaper), rename (comm)", PerSpawn: 3,
 			count: countPstrace,
 		},
 		{
 			Name: nameFiltered, Cmd: []string{pstrace, "events", "--format", "json", "--comm", "no-such-comm"},
-			Progs: 3, RunsPerSpawn: 3, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
+			Progs: 4, RunsPerSpawn: 4, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
 			count: countPstrace,
 		},
 		{

@@ -7,8 +7,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"pstrace/internal/metrics"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/metrics"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/session"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // metricsFlags serve Prometheus metrics alongside any output.
@@ -25,11 +27,14 @@ func metricsFlags() []cli.Flag {
 // metricsConfig is the metrics flags, checked, with the port bound: a bad
 // address or a port in use fails before the BPF programs load.
 type metricsConfig struct {
-	opts metrics.Options
-	ln   net.Listener
+	opts    metrics.Options
+	ln      net.Listener
+	started bool
 }
 
-func parseMetricsFlags(c *cli.Context, drain time.Duration) (*metricsConfig, error) {
+// listenMetrics reads the metrics flags and binds the port; nil without
+// --metrics-addr.
+func listenMetrics(c *cli.Context) (*metricsConfig, error) {
 	addr := c.String("metrics-addr")
 	if addr == "" {
 		return nil, nil
@@ -37,7 +42,7 @@ func parseMetricsFlags(c *cli.Context, drain time.Duration) (*metricsConfig, err
 	cfg := &metricsConfig{opts: metrics.Options{
 		MaxContainers: c.Int("metrics-max-containers"),
 		ContainerTTL:  c.Duration("metrics-container-ttl"),
-		DrainInterval: drain,
+		DrainInterval: setIn(c, "drain-interval").Duration("drain-interval"),
 	}}
 	if cfg.opts.MaxContainers < 1 {
 		return nil, fmt.Errorf("--metrics-max-containers %d: must be at least 1", cfg.opts.MaxContainers)
@@ -53,47 +58,43 @@ func parseMetricsFlags(c *cli.Context, drain time.Duration) (*metricsConfig, err
 	return cfg, nil
 }
 
-// metricsSink counts every event the tree has applied. A nil sink (no
-// --metrics-addr) does nothing.
+// with returns the command's sinks, preceded by the metrics sink of the
+// session when metrics are on.
+func (cfg *metricsConfig) with(s *session.Session, sinks ...sink) []sink {
+	if cfg == nil {
+		return sinks
+	}
+	m := metrics.New(cfg.opts, s.Tracer(), s.Tree())
+	m.SetAttached(true)
+	cfg.started = true
+	return append([]sink{&metricsSink{m: m, srv: m.Serve(cfg.ln)}}, sinks...)
+}
+
+// abandon releases the port when the session never started.
+func (cfg *metricsConfig) abandon() {
+	if cfg != nil && !cfg.started {
+		cfg.ln.Close()
+	}
+}
+
+// metricsSink counts every event for /metrics and keeps /healthz current.
 type metricsSink struct {
 	m   *metrics.Metrics
 	srv *metrics.Server
 }
 
-// start serves the metrics of an open tracer and its tree.
-func (cfg *metricsConfig) start(t *tracer.Tracer, tree *tracer.Tree) *metricsSink {
-	if cfg == nil {
-		return nil
-	}
-	m := metrics.New(cfg.opts, t, tree)
-	m.SetAttached(true)
-	return &metricsSink{m: m, srv: m.Serve(cfg.ln)}
+func (s *metricsSink) event(ev *tracer.Event, ctr *proctree.Container) error {
+	s.m.Event(ev, ctr)
+	return nil
 }
 
-// abandon releases the port when the tracer could not be opened.
-func (cfg *metricsConfig) abandon() {
-	if cfg != nil {
-		cfg.ln.Close()
-	}
-}
-
-func (s *metricsSink) event(ev *tracer.Event) {
-	if s != nil {
-		s.m.Event(ev, ev.Container)
-	}
-}
-
-func (s *metricsSink) drain() {
-	if s != nil {
-		s.m.Drain(time.Now())
-	}
+func (s *metricsSink) drain() error {
+	s.m.Drain(time.Now())
+	return nil
 }
 
 // close reports the programs detached, as they are about to be, and stops serving.
 func (s *metricsSink) close() error {
-	if s == nil {
-		return nil
-	}
 	s.m.SetAttached(false)
 	return s.srv.Close()
 }

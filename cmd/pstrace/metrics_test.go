@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/promtest"
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/promtest"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 func TestMetricsAddrInUse(t *testing.T) {
@@ -29,21 +29,30 @@ func TestMetricsAddrInUse(t *testing.T) {
 	}
 }
 
-// TestTreeServesMetrics runs pstrace tree with --metrics-addr: /healthz
-// turns 200 once it traces, /metrics counts a process the test starts,
-// and after the interrupt the port is free again.
-func TestTreeServesMetrics(t *testing.T) {
+// TestServesMetrics runs pstrace tree, and events as a metrics-only agent
+// (--output none), with --metrics-addr: /healthz turns 200 once it traces,
+// /metrics counts a process the test starts, nothing but the tree goes to
+// stdout, and after the interrupt the port is free again.
+func TestServesMetrics(t *testing.T) {
 	testutil.RequireRoot(t)
+	for _, args := range [][]string{
+		{"tree", "--format", "json", "--interval", "1h"},
+		{"events", "--output", "none"},
+	} {
+		t.Run(args[0], func(t *testing.T) { checkServesMetrics(t, args) })
+	}
+}
+
+func checkServesMetrics(t *testing.T, args []string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := pstraceCmd("tree", "--format", "json", "--interval", "1h", "--metrics-addr", addr)
-	cmd.Stdout = io.Discard
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd := pstraceCmd(append(args, "--metrics-addr", addr)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +75,7 @@ func TestTreeServesMetrics(t *testing.T) {
 			s.Samples[promtest.Series("pstrace_processes")] >= 1
 	})
 	if err := interrupt(cmd); err != nil {
-		t.Fatalf("pstrace tree: %v; stderr:\n%s", err, stderr.String())
+		t.Fatalf("pstrace %v: %v; stderr:\n%s", args, err, stderr.String())
 	}
 	if ln, err := net.Listen("tcp", addr); err != nil {
 		t.Errorf("the metrics port is still taken after pstrace exited: %v", err)
@@ -75,6 +84,9 @@ func TestTreeServesMetrics(t *testing.T) {
 	}
 	if strings.TrimSpace(stderr.String()) != "" {
 		t.Errorf("stderr: %q, want nothing", stderr.String())
+	}
+	if none := args[0] == "events"; none != (stdout.Len() == 0) {
+		t.Errorf("with %v, %d bytes on stdout", args, stdout.Len())
 	}
 }
 

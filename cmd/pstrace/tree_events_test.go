@@ -11,15 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/proctree"
 )
 
 // event is the part of an event's JSON this test reads.
 type event struct {
-	Type      string            `json:"type"`
-	PID       uint32            `json:"pid"`
-	Container *tracer.Container `json:"container"`
+	Type      string              `json:"type"`
+	PID       uint32              `json:"pid"`
+	Container *proctree.Container `json:"container"`
 }
 
 // A process exec'd under a shim's name and arguments is a shim: pstrace
@@ -48,7 +48,7 @@ func TestEventsNameContainers(t *testing.T) {
 	child := shim.fork("in-container")
 	outsider := startForker(t)
 
-	want := tracer.Container{ID: id, Namespace: "moby", ShimPID: shim.pid, Source: "shim"}
+	want := proctree.Container{ID: id, Namespace: "moby", ShimPID: shim.pid, Source: "shim"}
 	seen := map[string]bool{}
 	for ev := range events {
 		switch ev.PID {

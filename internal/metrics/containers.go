@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/proctree"
 )
 
 // otherLabel is the container label of the series that counts every
@@ -50,8 +50,8 @@ type containerSet struct {
 	// The event loop's cache, cleared at each census: the tree's
 	// *Container is stable while the container lives, so a pointer finds
 	// the series without hashing strings.
-	byPtr   map[*tracer.Container]*series
-	lastPtr *tracer.Container
+	byPtr   map[*proctree.Container]*series
+	lastPtr *proctree.Container
 	last    *series
 }
 
@@ -60,13 +60,13 @@ func newContainerSet(max int, ttl time.Duration) *containerSet {
 		max: max, ttl: ttl,
 		named:    make(map[seriesKey]*series),
 		overflow: make(map[seriesKey]time.Time),
-		byPtr:    make(map[*tracer.Container]*series),
+		byPtr:    make(map[*proctree.Container]*series),
 	}
 }
 
 // label is what names a container in its series: a 64-hex-digit id is
 // shortened to 12 digits, as docker shows it.
-func label(c *tracer.Container) seriesKey {
+func label(c *proctree.Container) seriesKey {
 	id := c.ID
 	if len(id) == 64 && isHex(id) {
 		id = id[:12]
@@ -84,7 +84,7 @@ func isHex(s string) bool {
 }
 
 // handle is the series of a container, on the event path.
-func (c *containerSet) handle(ctr *tracer.Container) *series {
+func (c *containerSet) handle(ctr *proctree.Container) *series {
 	if ctr == c.lastPtr {
 		return c.last
 	}
@@ -170,12 +170,12 @@ func (c *containerSet) Collect(ch chan<- prometheus.Metric) {
 
 // census is Drain's scratch space for reading the tree.
 type census struct {
-	counts map[*tracer.Container]int
+	counts map[*proctree.Container]int
 	live   map[seriesKey]bool
 }
 
 func (cs *census) init() {
-	cs.counts = make(map[*tracer.Container]int)
+	cs.counts = make(map[*proctree.Container]int)
 	cs.live = make(map[seriesKey]bool)
 }
 

@@ -10,7 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sys/unix"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // Defaults for Options.
@@ -44,9 +45,9 @@ type Options struct {
 }
 
 // Tree is what Metrics reads of the process tree, on the event loop, at
-// drain time only. *tracer.Tree is one.
+// drain time only. *proctree.Tree is one.
 type Tree interface {
-	CountContainers(counts map[*tracer.Container]int) int
+	CountContainers(counts map[*proctree.Container]int) int
 	Repairs() uint64
 }
 
@@ -64,8 +65,8 @@ type Metrics struct {
 	tree   Tree
 	kernel Kernel
 
-	byType      [tracer.TypeExit + 1]prometheus.Counter
-	lost        prometheus.Counter
+	byType      [tracer.TypeLost]prometheus.Counter // fork, exec, exit, rename
+	lost        [tracer.LostFollowFull + 1]prometheus.Counter
 	exitsVec    *prometheus.CounterVec
 	exitZero    prometheus.Counter
 	exitNonzero prometheus.Counter
@@ -110,11 +111,14 @@ func New(opts Options, kernel Kernel, tree Tree) *Metrics {
 	m.census.init()
 	f := factory{m.reg}
 	events := f.counterVec("pstrace_events_total", "Process events read from the kernel, by type.", "type")
-	for _, t := range []tracer.Type{tracer.TypeFork, tracer.TypeExec, tracer.TypeExit} {
+	for _, t := range []tracer.Type{tracer.TypeFork, tracer.TypeExec, tracer.TypeExit, tracer.TypeRename} {
 		m.byType[t] = events.WithLabelValues(t.String())
 	}
-	m.lost = f.counterVec("pstrace_lost_events_total",
-		"Events the kernel dropped, by reason (ring_full: the ring buffer had no room).", "reason").WithLabelValues("ring_full")
+	lost := f.counterVec("pstrace_lost_events_total", "Events the kernel dropped, by reason "+
+		"(ring_full: the ring buffer had no room; followed_set_full: a new child of a followed process could not be followed).", "reason")
+	for _, r := range []tracer.LostReason{tracer.LostRingFull, tracer.LostFollowFull} {
+		m.lost[r] = lost.WithLabelValues(r.String())
+	}
 	m.exitsVec = f.counterVec("pstrace_process_exits_total",
 		"Process exits by outcome (code_zero, code_nonzero, signal); signal names the killing signal.", "outcome", "signal")
 	m.exitZero = m.exitsVec.WithLabelValues("code_zero", "")
@@ -149,15 +153,15 @@ func (m *Metrics) EngineLookups() *prometheus.CounterVec { return m.engineLookup
 
 // Event counts one event, after the tree has applied it; ctr is the
 // container of its process, nil if none. It runs on the event loop.
-func (m *Metrics) Event(ev *tracer.Event, ctr *tracer.Container) {
+func (m *Metrics) Event(ev *tracer.Event, ctr *proctree.Container) {
 	switch ev.Type {
 	case tracer.TypeFork:
 		m.byType[tracer.TypeFork].Inc()
 		if ctr != nil {
 			m.containers.handle(ctr).starts.Add(1)
 		}
-	case tracer.TypeExec:
-		m.byType[tracer.TypeExec].Inc()
+	case tracer.TypeExec, tracer.TypeRename:
+		m.byType[ev.Type].Inc()
 	case tracer.TypeExit:
 		m.byType[tracer.TypeExit].Inc()
 		m.exit(ev.Status)
@@ -165,7 +169,11 @@ func (m *Metrics) Event(ev *tracer.Event, ctr *tracer.Container) {
 			m.containers.handle(ctr).exits.Add(1)
 		}
 	case tracer.TypeLost:
-		m.lost.Add(float64(ev.LostCount))
+		r := ev.LostReason
+		if int(r) >= len(m.lost) {
+			r = tracer.LostRingFull // as r.String() names it
+		}
+		m.lost[r].Add(float64(ev.LostCount))
 	}
 	m.n++
 	if m.n%sampleEvery == 0 {

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/promtest"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/promtest"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // serve starts m's HTTP server on a loopback port for the test's length
@@ -84,11 +85,11 @@ func TestEventsAreCountedByTypeAndOutcome(t *testing.T) {
 // a test sets them, for exercising the cap and the expiry step by step.
 type liveTree struct {
 	procs   int
-	ctrs    map[*tracer.Container]int
+	ctrs    map[*proctree.Container]int
 	repairs uint64
 }
 
-func (l *liveTree) CountContainers(counts map[*tracer.Container]int) int {
+func (l *liveTree) CountContainers(counts map[*proctree.Container]int) int {
 	clear(counts)
 	for c, n := range l.ctrs {
 		counts[c] = n
@@ -99,20 +100,20 @@ func (l *liveTree) CountContainers(counts map[*tracer.Container]int) int {
 func (l *liveTree) Repairs() uint64 { return l.repairs }
 
 func TestContainersBeyondTheCapShareOneSeries(t *testing.T) {
-	tree := &liveTree{procs: 10, ctrs: map[*tracer.Container]int{}}
+	tree := &liveTree{procs: 10, ctrs: map[*proctree.Container]int{}}
 	m := New(Options{MaxContainers: 2}, nil, tree)
 	url := serve(t, m)
 	long := strings.Repeat("ab", 32) // a 64-hex-digit id, shortened like docker's
-	a := &tracer.Container{ID: long, Namespace: "moby"}
-	b := &tracer.Container{ID: "web", Namespace: "k8s.io"}
-	c := &tracer.Container{ID: "db", Namespace: "default"}
-	d := &tracer.Container{ID: "cache", Namespace: "default"}
+	a := &proctree.Container{ID: long, Namespace: "moby"}
+	b := &proctree.Container{ID: "web", Namespace: "k8s.io"}
+	c := &proctree.Container{ID: "db", Namespace: "default"}
+	d := &proctree.Container{ID: "cache", Namespace: "default"}
 	fork := &tracer.Event{Type: tracer.TypeFork}
-	for _, ctr := range []*tracer.Container{a, b, c, d, c, a} {
+	for _, ctr := range []*proctree.Container{a, b, c, d, c, a} {
 		m.Event(fork, ctr)
 	}
 	m.Event(exitEvent(0), d)
-	tree.ctrs = map[*tracer.Container]int{a: 2, b: 1, c: 1}
+	tree.ctrs = map[*proctree.Container]int{a: 2, b: 1, c: 1}
 	tree.repairs = 2
 	m.Drain(time.Now())
 
@@ -132,10 +133,10 @@ func TestContainersBeyondTheCapShareOneSeries(t *testing.T) {
 
 func TestSeriesOfGoneContainersExpire(t *testing.T) {
 	const ttl = time.Minute
-	a := &tracer.Container{ID: "a", Namespace: "moby"}
-	b := &tracer.Container{ID: "b", Namespace: "moby"}
-	c := &tracer.Container{ID: "c", Namespace: "moby"}
-	tree := &liveTree{ctrs: map[*tracer.Container]int{a: 1}}
+	a := &proctree.Container{ID: "a", Namespace: "moby"}
+	b := &proctree.Container{ID: "b", Namespace: "moby"}
+	c := &proctree.Container{ID: "c", Namespace: "moby"}
+	tree := &liveTree{ctrs: map[*proctree.Container]int{a: 1}}
 	m := New(Options{MaxContainers: 1, ContainerTTL: ttl}, nil, tree)
 	url := serve(t, m)
 	has := func(label string) bool {
@@ -154,7 +155,7 @@ func TestSeriesOfGoneContainersExpire(t *testing.T) {
 	tree.ctrs = nil
 	step(ttl / 2)
 	m.Event(&tracer.Event{Type: tracer.TypeFork}, b) // over the cap: counted in other
-	tree.ctrs = map[*tracer.Container]int{b: 1}
+	tree.ctrs = map[*proctree.Container]int{b: 1}
 	step(ttl / 2)
 	if !has("a") {
 		t.Fatal("the series went before its time: events counted during the last census interval keep it")

@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/promtest"
-	"pstrace/internal/testutil"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/promtest"
+	"github.com/pstrace/pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/session"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // hangGuard fails a wait that has clearly hung; it is no performance limit.
@@ -29,6 +31,9 @@ func TestMain(m *testing.M) {
 	})
 	os.Exit(m.Run())
 }
+
+// errSeenAll ends the read loop once the test's processes have all exited.
+var errSeenAll = errors.New("seen every exit")
 
 // tally is what the test itself counts of the events it hands Metrics.
 type tally struct {
@@ -58,17 +63,12 @@ func (c *tally) add(ev *tracer.Event) {
 func TestRealTracer(t *testing.T) {
 	testutil.RequireRoot(t)
 	const ringSize = 1 << 20
-	tr, err := tracer.Open(tracer.Options{RingSize: ringSize, DrainInterval: 20 * time.Millisecond})
+	sess, err := session.Open(session.Options{Tracer: tracer.Options{RingSize: ringSize, DrainInterval: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
-	tree := tracer.NewTree(tracer.TreeOptions{})
-	defer tree.Close()
-	if err := tree.Seed(); err != nil {
-		t.Fatal(err)
-	}
-	m := New(Options{DrainInterval: 20 * time.Millisecond}, tr, tree)
+	defer sess.Close()
+	m := New(Options{DrainInterval: 20 * time.Millisecond}, sess.Tracer(), sess.Tree())
 	m.SetAttached(true)
 	url := serve(t, m)
 
@@ -97,24 +97,22 @@ func TestRealTracer(t *testing.T) {
 	c := tally{byType: map[tracer.Type]float64{}}
 	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
 	defer cancel()
-	var ev tracer.Event
-	for len(mine) > 0 {
-		err := tr.Read(ctx, &ev)
-		switch {
-		case errors.Is(err, tracer.ErrDrained):
-			m.Drain(time.Now())
-			continue
-		case err != nil:
-			t.Fatalf("reading events, %d of the test's processes not yet seen exiting: %v", len(mine), err)
-		}
-		if err := tree.Apply(&ev); err != nil {
-			t.Fatal(err)
-		}
-		m.Event(&ev, ev.Container)
-		c.add(&ev)
+	err = sess.Run(ctx, func(ev *tracer.Event, ctr *proctree.Container) error {
+		m.Event(ev, ctr)
+		c.add(ev)
 		if ev.Type == tracer.TypeExit {
 			delete(mine, ev.PID)
 		}
+		if len(mine) == 0 {
+			return errSeenAll
+		}
+		return nil
+	}, func() error {
+		m.Drain(time.Now())
+		return nil
+	})
+	if !errors.Is(err, errSeenAll) {
+		t.Fatalf("reading events, %d of the test's processes not seen exiting: %v", len(mine), err)
 	}
 	if c.byType[tracer.TypeLost] > 0 {
 		t.Fatalf("the kernel lost events: the counts below would not be exact")
@@ -138,14 +136,14 @@ func TestRealTracer(t *testing.T) {
 	if b := s.Samples[promtest.Series("pstrace_ring_buffer_backlog_max_bytes")]; b < 0 || b > ringSize {
 		t.Errorf("largest backlog %v bytes: not within the ring buffer's %d", b, ringSize)
 	}
-	if p := s.Samples[promtest.Series("pstrace_processes")]; p < 1 || int(p) > tree.Len() {
-		t.Errorf("pstrace_processes = %v, want between 1 and the tree's %d", p, tree.Len())
+	if p := s.Samples[promtest.Series("pstrace_processes")]; p < 1 || int(p) > sess.Tree().Len() {
+		t.Errorf("pstrace_processes = %v, want between 1 and the tree's %d", p, sess.Tree().Len())
 	}
 	want(t, s, promtest.Series("pstrace_tree_repairs_total"), 0)
 
 	// The programs' counters are there exactly when the kernel keeps them.
 	on, _ := os.ReadFile(bpfStatsSysctl)
-	runs, ok := s.Samples[promtest.Series("pstrace_bpf_runs_total", "program", execProgram(t, tr))]
+	runs, ok := s.Samples[promtest.Series("pstrace_bpf_runs_total", "program", execProgram(t, sess.Tracer()))]
 	switch enabled := bytes.Equal(bytes.TrimSpace(on), []byte("1")); {
 	case enabled && (!ok || runs < n):
 		t.Errorf("kernel.bpf_stats_enabled=1 but the exec program shows %v runs (served: %v)", runs, ok)

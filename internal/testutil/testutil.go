@@ -31,6 +31,9 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
+// shared are the helpers every test binary has (procs.go).
+var shared = map[string]func(args []string) int{}
+
 // helperEnv names the helper a re-executed test binary should run.
 const helperEnv = "PSTRACE_TEST_HELPER"
 
@@ -43,6 +46,9 @@ func RunHelper(helpers map[string]func(args []string) int) {
 		return
 	}
 	fn, ok := helpers[name]
+	if !ok {
+		fn, ok = shared[name]
+	}
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown test helper %q\n", name)
 		os.Exit(127)

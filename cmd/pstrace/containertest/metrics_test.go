@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/promtest"
+	"github.com/pstrace/pstrace/internal/promtest"
 )
 
 // Sizes of the storm the test starts on the host.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // prometheus is a real Prometheus server (Debian's prometheus package) that
