@@ -1,5 +1,7 @@
 package proctree
 
+import "github.com/pstrace/pstrace/engine"
+
 // Container identifies the container a process runs in. The tree keeps one
 // copy of each, so a pointer identifies a container while it runs.
 type Container struct {
@@ -7,6 +9,12 @@ type Container struct {
 	Namespace string `json:"namespace"`
 	ShimPID   uint32 `json:"shim_pid"`
 	Source    string `json:"source"` // "shim" or "cgroup"
+	// Engine is what the container engines say of it (name, image, image
+	// id, labels, confirmation): set on the event loop from an
+	// engine.Resolver, nil while nothing is known. The Info is never
+	// changed, only replaced, and the tree never sets it: the Container
+	// stays comparable, and its identity is the four fields above.
+	Engine *engine.Info `json:"-"`
 }
 
 // maxContainers bounds the interned containers; see maxCgroupCache.

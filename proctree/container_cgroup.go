@@ -1,13 +1,13 @@
 package proctree
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/pstrace/pstrace/internal/hostcgroup"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,22 +23,23 @@ const maxCgroupCache = 4096
 // cgroup v2 path names. A cgroup id is the inode number of the cgroup's
 // directory; the kernel opens it by handle, so no tree walk is needed.
 type cgroupResolver struct {
-	mount   string // where cgroup2 is mounted, "" if nowhere
+	mount   string // where the host's cgroup2 root is mounted, "" if nowhere
 	mountFD int
+	view    hostcgroup.View
 	cache   map[uint64]cgroupMatch
 }
 
 func newCgroupResolver() *cgroupResolver {
 	r := &cgroupResolver{mountFD: -1, cache: make(map[uint64]cgroupMatch)}
-	mount, err := cgroup2Mount("/proc/self/mountinfo")
-	if err != nil || mount == "" {
+	view, err := hostcgroup.Find("/proc/self/mountinfo", "/proc/self/cgroup")
+	if err != nil || view.Mount == "" {
 		return r
 	}
-	fd, err := unix.Open(mount, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(view.Mount, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return r
 	}
-	r.mount, r.mountFD = mount, fd
+	r.mount, r.mountFD, r.view = view.Mount, fd, view
 	return r
 }
 
@@ -105,52 +106,11 @@ func (r *cgroupResolver) idOf(p string) uint64 {
 	return st.Ino
 }
 
-// cgroup2Mount finds where the cgroup2 file system is mounted: at
-// /sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid one.
-func cgroup2Mount(mountinfo string) (string, error) {
-	f, err := os.Open(mountinfo)
-	if err != nil {
-		return "", fmt.Errorf("reading mounts: %w", err)
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		// id parent major:minor root mountpoint options... - fstype source options
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		if !ok || !strings.HasPrefix(post, "cgroup2 ") {
-			continue
-		}
-		if f := strings.Fields(pre); len(f) >= 5 && f[3] == "/" {
-			return unescapeMountPath(f[4]), nil
-		}
-	}
-	return "", s.Err()
-}
-
-// unescapeMountPath undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMountPath(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // procCgroupMatch reads /proc/PID/cgroup's lines ("0::/path" for cgroup v2,
-// "N:controllers:/path" for v1) and returns the v2 path and the container the
-// first path that names one belongs to, v2 first: on a hybrid host only the
-// v1 hierarchies may hold an engine's cgroups.
-func procCgroupMatch(b []byte) (v2 string, m cgroupMatch) {
+// "N:controllers:/path" for v1) and returns the v2 path, made the host's by
+// view, and the container the first path that names one belongs to, v2
+// first: on a hybrid host only the v1 hierarchies may hold an engine's cgroups.
+func procCgroupMatch(b []byte, view hostcgroup.View) (v2 string, m cgroupMatch) {
 	var v1 []string
 	for _, line := range strings.Split(string(b), "\n") {
 		_, rest, ok := strings.Cut(line, ":")
@@ -162,7 +122,7 @@ func procCgroupMatch(b []byte) (v2 string, m cgroupMatch) {
 			continue
 		}
 		if ctrl == "" {
-			v2 = p
+			v2 = view.Abs(p)
 		} else {
 			v1 = append(v1, p)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pstrace/pstrace/internal/hostcgroup"
 	"github.com/pstrace/pstrace/internal/testutil"
 	"github.com/pstrace/pstrace/tracer"
 )
@@ -19,8 +20,8 @@ import (
 func cgroup2Root(t *testing.T) string {
 	t.Helper()
 	testutil.RequireRoot(t)
-	if m, err := cgroup2Mount("/proc/self/mountinfo"); err == nil && m != "" {
-		return m
+	if v, err := hostcgroup.Find("/proc/self/mountinfo", "/proc/self/cgroup"); err == nil && v.Mount != "" {
+		return v.Mount
 	}
 	dir := t.TempDir()
 	if err := unix.Mount("none", dir, "cgroup2", 0, ""); err != nil {

@@ -3,6 +3,8 @@ package proctree
 import (
 	"strings"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/hostcgroup"
 )
 
 const (
@@ -102,29 +104,14 @@ func TestParseCgroupPath(t *testing.T) {
 func TestProcCgroupMatch(t *testing.T) {
 	// A hybrid host, Docker with the cgroupfs driver: only v1 names the container.
 	hybrid := "12:pids:/docker/" + idA + "\n4:memory:/docker/" + idA + "\n1:name=systemd:/docker/" + idA + "\n0::/system.slice/containerd.service\n"
-	if v2, m := procCgroupMatch([]byte(hybrid)); v2 != "/system.slice/containerd.service" || m.id != idA {
+	if v2, m := procCgroupMatch([]byte(hybrid), hostcgroup.View{}); v2 != "/system.slice/containerd.service" || m.id != idA {
 		t.Errorf("hybrid: got v2 %q, container %q", v2, m.id)
 	}
 	unified := "0::/system.slice/docker-" + idB + ".scope\n"
-	if v2, m := procCgroupMatch([]byte(unified)); v2 != "/system.slice/docker-"+idB+".scope" || m.id != idB || m.namespace != "moby" {
+	if v2, m := procCgroupMatch([]byte(unified), hostcgroup.View{}); v2 != "/system.slice/docker-"+idB+".scope" || m.id != idB || m.namespace != "moby" {
 		t.Errorf("unified: got v2 %q, container %+v", v2, m)
 	}
-	if _, m := procCgroupMatch([]byte("0::/user.slice\n")); m.id != "" {
+	if _, m := procCgroupMatch([]byte("0::/user.slice\n"), hostcgroup.View{}); m.id != "" {
 		t.Errorf("no container: got %+v", m)
-	}
-}
-
-func TestCgroup2Mount(t *testing.T) {
-	dir := t.TempDir()
-	info := "25 1 0:23 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw\n" +
-		"30 25 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n" +
-		"35 25 0:30 / /sys/fs/cgroup/unified\\040dir rw - cgroup2 cgroup2 rw\n"
-	path := dir + "/mountinfo"
-	if err := writeFile(path, info); err != nil {
-		t.Fatal(err)
-	}
-	got, err := cgroup2Mount(path)
-	if err != nil || got != "/sys/fs/cgroup/unified dir" {
-		t.Errorf("cgroup2Mount = %q, %v", got, err)
 	}
 }

@@ -119,7 +119,7 @@ func (t *Tree) readProc(pid uint32) (seededProc, error) {
 	} else if st.Comm == tracer.ShimComm {
 		n.flags |= flagShim
 	}
-	v2, m := procCgroupMatch(cgroups)
+	v2, m := procCgroupMatch(cgroups, t.cgroups.view)
 	if n.cgroup = t.cgroups.idOf(v2); n.cgroup != 0 {
 		if _, ok := t.cgroups.cache[n.cgroup]; !ok {
 			t.cgroups.remember(n.cgroup, parseCgroupPath(v2))

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pstrace/pstrace/internal/testutil"
@@ -16,14 +15,7 @@ import (
 // makes it fork a child and returns the child's pid.
 func startFakeShim(t *testing.T, id string) (pid uint32, fork func() uint32) {
 	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	shim := filepath.Join(t.TempDir(), "containerd-shim-runc-v2")
-	if err := os.Symlink(self, shim); err != nil {
-		t.Fatal(err)
-	}
+	shim := testutil.LinkSelf(t, "containerd-shim-runc-v2")
 	c := testutil.Helper("forker")
 	c.Path = shim
 	c.Args = []string{shim, "-namespace", "moby", "-id", id, "-address", "/run/containerd/containerd.sock"}

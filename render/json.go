@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pstrace/pstrace/engine"
 	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
 )
@@ -69,6 +70,9 @@ func AppendContainerJSON(dst []byte, c *proctree.Container) []byte {
 	dst = appendUintField(dst, "shim_pid", uint64(c.ShimPID))
 	dst = append(dst, `,"source":`...)
 	dst = AppendJSONString(dst, []byte(c.Source))
+	if c.Engine != nil {
+		dst = appendEngineJSON(dst, c.Engine)
+	}
 	return append(dst, '}')
 }
 
@@ -165,4 +169,39 @@ func AppendJSONString(dst []byte, s []byte) []byte {
 		i++
 	}
 	return append(dst, '"')
+}
+
+// appendEngineJSON appends what the engines know of a container: the
+// fields known, labels in engine.LabelKeys order, and confirmed once an
+// engine or a shim has answered.
+func appendEngineJSON(dst []byte, e *engine.Info) []byte {
+	for _, f := range [...]struct{ name, value string }{{"name", e.Name}, {"image", e.Image}, {"image_id", e.ImageID}} {
+		if f.value != "" {
+			dst = append(dst, ',', '"')
+			dst = append(dst, f.name...)
+			dst = append(dst, '"', ':')
+			dst = AppendJSONString(dst, []byte(f.value))
+		}
+	}
+	if len(e.Labels) > 0 {
+		dst = append(dst, `,"labels":{`...)
+		first := true
+		for _, k := range engine.LabelKeys {
+			if v, ok := e.Labels[k]; ok {
+				if !first {
+					dst = append(dst, ',')
+				}
+				first = false
+				dst = AppendJSONString(dst, []byte(k))
+				dst = append(dst, ':')
+				dst = AppendJSONString(dst, []byte(v))
+			}
+		}
+		dst = append(dst, '}')
+	}
+	if e.Confirmed != engine.Unknown {
+		dst = append(dst, `,"confirmed":`...)
+		dst = strconv.AppendBool(dst, e.Confirmed == engine.Confirmed)
+	}
+	return dst
 }

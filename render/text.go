@@ -117,7 +117,7 @@ func (w EventText) Append(dst []byte, ev *tracer.Event, ctr *proctree.Container)
 			dst = append(dst, ' ')
 		}
 		dst = append(dst, "[container "...)
-		dst = appendEscaped(dst, []byte(shortID(c.ID)))
+		dst = appendEscaped(dst, []byte(containerLabel(c)))
 		dst = append(dst, ']')
 	}
 	return append(dst, '\n')
@@ -142,6 +142,15 @@ func appendExit(dst []byte, ev *tracer.Event) []byte {
 	}
 	dst = append(dst, " after "...)
 	return append(dst, ev.Duration().Round(time.Microsecond).String()...)
+}
+
+// containerLabel is how text output names a container: the name the user
+// gave it, else its short id.
+func containerLabel(c *proctree.Container) string {
+	if c.Engine != nil && c.Engine.Name != "" {
+		return c.Engine.Name
+	}
+	return shortID(c.ID)
 }
 
 // shortID is the 12-character form of a container id that docker ps shows.

@@ -174,7 +174,7 @@ func (v *TreeView) appendRow(dst []byte, p *proctree.Process) []byte {
 }
 
 func appendContainer(dst []byte, c *proctree.Container) []byte {
-	dst = appendEscaped(dst, []byte(shortID(c.ID)))
+	dst = appendEscaped(dst, []byte(containerLabel(c)))
 	dst = append(dst, ' ')
 	return appendEscaped(dst, []byte(c.Namespace))
 }

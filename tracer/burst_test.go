@@ -15,7 +15,7 @@ import (
 // it started.
 func startBurst(t *testing.T, n int) (pid int, release func(), wait func() []uint32) {
 	t.Helper()
-	cmd := testutil.HelperCmd("burst", "burst", lookBin(t, "true"), strconv.Itoa(n), "4")
+	cmd := testutil.HelperCmd("burst", "burst", testutil.LookBin(t, "true"), strconv.Itoa(n), "4")
 	stdin, rd := testutil.StartPipedStderr(t, cmd)
 	if line, _ := rd.ReadString('\n'); line != "ready\n" {
 		t.Fatalf("burst helper printed %q, want ready", line)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -74,14 +73,7 @@ func testBinary(t *testing.T) string {
 
 // linkAs makes a link to the test binary whose name becomes the command
 // name of what is exec'd through it.
-func linkAs(t *testing.T, name string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.Symlink(testBinary(t), path); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func linkAs(t *testing.T, name string) string { return testutil.LinkSelf(t, name) }
 
 // gated is a helper process that exists but does nothing until released.
 type gated struct {

@@ -63,7 +63,7 @@ func argvBytes(args []string) []byte {
 
 func TestExecArgs(t *testing.T) {
 	c := startCollector(t, Options{})
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	big := strings.Repeat("0123456789abcdef", 10<<10/16) // 10 KiB
 	many := make([]string, 100)
 	for i := range many {
@@ -132,7 +132,7 @@ func equalStrings(a, b []string) bool {
 // in pages the process never touched; the exec event must not.
 func TestExecArgsInUntouchedPages(t *testing.T) {
 	c := startCollector(t, Options{})
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	// One argument per 1 MiB of a file mapped fresh by the helper, far apart
 	// so that no fault-around could map one page along with another.
 	const spacing = 1 << 20
@@ -269,7 +269,7 @@ func TestOneExitPerProcess(t *testing.T) {
 
 func TestExecFromThread(t *testing.T) {
 	c := startCollector(t, Options{})
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	cmd := testutil.HelperCmd("thread-exec", "thread-exec", trueBin)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -343,7 +343,7 @@ func TestFailedExec(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	c := startCollector(t, Options{})
-	cmd := exec.Command(lookBin(t, "true"))
+	cmd := exec.Command(testutil.LookBin(t, "true"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 4321, Gid: 8765}}
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
@@ -358,7 +358,7 @@ func TestCredentials(t *testing.T) {
 
 func TestNewPIDNamespace(t *testing.T) {
 	c := startCollector(t, Options{})
-	cmd := exec.Command(lookBin(t, "true"))
+	cmd := exec.Command(testutil.LookBin(t, "true"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
@@ -378,7 +378,7 @@ func TestNewPIDNamespace(t *testing.T) {
 // process's parent is the caller's parent: the one that reaps it.
 func TestCloneParent(t *testing.T) {
 	c := startCollector(t, Options{})
-	cmd := testutil.HelperCmd("clone-parent", "clone-parent", lookBin(t, "true"))
+	cmd := testutil.HelperCmd("clone-parent", "clone-parent", testutil.LookBin(t, "true"))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("helper: %v", err)

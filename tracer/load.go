@@ -1,13 +1,10 @@
 package tracer
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -64,11 +61,13 @@ func (o *objects) close() error {
 }
 
 func load(opts *Options, objs *objects) error {
-	if err := checkPrivileges(); err != nil {
+	if err := checkHost(); err != nil {
 		return err
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
-	if err := rlimit.RemoveMemlock(); err != nil {
+	if err := rlimit.RemoveMemlock(); errors.Is(err, unix.EPERM) {
+		return ErrNoCapSysResource
+	} else if err != nil {
 		return fmt.Errorf("removing the memlock limit: %w", err)
 	}
 	_, statErr := os.Stat(kernelBTFPath)
@@ -83,13 +82,9 @@ func load(opts *Options, objs *objects) error {
 		return fmt.Errorf("probing for the BPF ring buffer: %w", err)
 	}
 
-	spec, err := loadPstrace()
+	spec, specs, err := loadSpecs()
 	if err != nil {
-		return fmt.Errorf("reading BPF objects: %w", err)
-	}
-	var specs pstraceSpecs
-	if err := spec.Assign(&specs); err != nil {
-		return fmt.Errorf("reading BPF objects: %w", err)
+		return err
 	}
 	for _, h := range hooks {
 		if objs.btf {
@@ -147,40 +142,17 @@ func load(opts *Options, objs *objects) error {
 	return nil
 }
 
-// checkPrivileges fails early, with advice, where loading would fail with EPERM.
-func checkPrivileges() error {
-	if os.Geteuid() == 0 {
-		return nil
-	}
-	caps, err := effectiveCaps()
+// loadSpecs reads the embedded BPF objects, with bpf2go's typed view of them.
+func loadSpecs() (*ebpf.CollectionSpec, *pstraceSpecs, error) {
+	spec, err := loadPstrace()
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("reading BPF objects: %w", err)
 	}
-	const capSysAdmin, capPerfmon, capBPF = 21, 38, 39
-	has := func(c uint) bool { return caps&(1<<c) != 0 }
-	if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) {
-		return nil
+	var specs pstraceSpecs
+	if err := spec.Assign(&specs); err != nil {
+		return nil, nil, fmt.Errorf("reading BPF objects: %w", err)
 	}
-	return ErrPermission
-}
-
-func effectiveCaps() (uint64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, fmt.Errorf("reading capabilities: %w", err)
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				return 0, fmt.Errorf("reading capabilities: %w", err)
-			}
-			return caps, nil
-		}
-	}
-	return 0, fmt.Errorf("reading capabilities: no CapEff in /proc/self/status")
+	return spec, &specs, nil
 }
 
 func kernelRelease() string {

@@ -135,13 +135,9 @@ func (s Scope) validate() error {
 	if s.PID != 0 && s.Containers {
 		return &OptionError{"Scope.Containers", true, "cannot be combined with Scope.PID"}
 	}
-	spec, err := loadPstrace()
+	_, specs, err := loadSpecs()
 	if err != nil {
-		return fmt.Errorf("reading BPF objects: %w", err)
-	}
-	var specs pstraceMapSpecs
-	if err := spec.Assign(&specs); err != nil {
-		return fmt.Errorf("reading BPF objects: %w", err)
+		return err
 	}
 	if max := int(specs.Comms.MaxEntries); len(s.Comms) > max {
 		return &OptionError{"Scope.Comms", len(s.Comms), fmt.Sprintf("command names: at most %d can be filtered", max)}

@@ -23,6 +23,7 @@ type report struct {
 	Floor                 []floorResult
 	Filter                []filterResult
 	Drain                 []drainResult
+	Engine                engineResult
 	GoBench               []goBench
 }
 
@@ -91,6 +92,7 @@ func (r *report) markdown() []byte {
 	r.writeGoBench(w)
 	r.writeFilter(w)
 	r.writeDrain(w)
+	r.writeEngine(w)
 	r.writeMethod(w)
 	r.writeRaw(w)
 	return b.Bytes()

@@ -15,7 +15,7 @@ import (
 )
 
 func eventsCommand() *cli.Command {
-	flags := append(tracerFlags(), scopeFlags()...)
+	flags := append(append(tracerFlags(), scopeFlags()...), engineFlags()...)
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
@@ -126,9 +126,10 @@ func runEvents(c *cli.Context) error {
 	}
 	defer m.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
+		names := newEngineNames(c)
 		if !stdout {
-			return m.with(s), nil
+			return namedSinks(names, m.with(s)...), nil
 		}
-		return m.with(s, w), w.header()
+		return namedSinks(names, m.with(s, holdForNames(names, w))...), w.header()
 	})
 }

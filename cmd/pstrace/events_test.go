@@ -112,7 +112,7 @@ func stillLoaded(progs, links []uint32) []string {
 
 // --pid shows that process and its descendants, nothing else.
 func TestPIDFilter(t *testing.T) {
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	loop := testutil.HelperCmd("spawn-loop", "spawn-loop", trueBin)
 	stdin, err := loop.StdinPipe()
 	if err != nil {
@@ -144,7 +144,7 @@ func TestPIDFilter(t *testing.T) {
 
 // --comm shows only processes of that name, --types only those events.
 func TestCommFilter(t *testing.T) {
-	trueBin, falseBin := lookBin(t, "true"), lookBin(t, "false")
+	trueBin, falseBin := testutil.LookBin(t, "true"), testutil.LookBin(t, "false")
 	r := startPstrace(t, pstraceCmd("events", "--format", "json", "--comm", "true", "--types", "exit"))
 	r.waitAttached(trueBin)
 	falsePID := runBin(t, falseBin)
@@ -197,7 +197,7 @@ func TestWithoutKernelBTF(t *testing.T) {
 		}
 	})
 	t.Run("--btf copy", func(t *testing.T) {
-		trueBin := lookBin(t, "true")
+		trueBin := testutil.LookBin(t, "true")
 		r := hidden("events", "--format", "json", "--comm", "true", "--btf", copyPath)
 		r.waitAttached(trueBin)
 		r.stop()

@@ -196,15 +196,6 @@ func jsonLines(t *testing.T, lines []string) []jsonEvent {
 	return out
 }
 
-func lookBin(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("finding %s: %v", name, err)
-	}
-	return p
-}
-
 // runBin runs a program to completion and returns its pid.
 func runBin(t *testing.T, path string) uint32 {
 	t.Helper()

@@ -15,7 +15,7 @@ import (
 )
 
 func treeCommand() *cli.Command {
-	flags := append(tracerFlags(), scopeFlags()...)
+	flags := append(append(tracerFlags(), scopeFlags()...), engineFlags()...)
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
@@ -40,6 +40,8 @@ type treeWriter struct {
 	lastGen  uint64
 	lastDraw time.Time
 	drawn    bool
+	names    *engineNames // nil with --no-engine
+	waited   int          // drains the first frame waited for names
 }
 
 func newTreeWriter(c *cli.Context) (*treeWriter, error) {
@@ -66,7 +68,13 @@ func (w *treeWriter) event(*tracer.Event, *proctree.Container) error { return ni
 
 // drain draws: the tree is the kernel's as of now.
 func (w *treeWriter) drain() error {
-	if w.drawn && ((w.tree.Gen() == w.lastGen && !w.view.Marked()) || time.Since(w.lastDraw) < w.interval) {
+	renamed := w.names != nil && w.names.changed
+	if w.drawn && ((w.tree.Gen() == w.lastGen && !w.view.Marked() && !renamed) || time.Since(w.lastDraw) < w.interval) {
+		return nil
+	}
+	// The first frame waits up to two drains for the names it lacks.
+	if w.names.nameTree(w.tree, !w.drawn) > 0 && !w.drawn && w.waited < 2 {
+		w.waited++
 		return nil
 	}
 	w.lastGen, w.lastDraw, w.drawn = w.tree.Gen(), time.Now(), true
@@ -106,10 +114,10 @@ func runTree(c *cli.Context) error {
 	}
 	defer m.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
-		w.tree = s.Tree()
+		w.tree, w.names = s.Tree(), newEngineNames(c)
 		if !stdout {
-			return m.with(s), nil
+			return namedSinks(w.names, m.with(s)...), nil
 		}
-		return m.with(s, w), nil
+		return namedSinks(w.names, m.with(s, w)...), nil
 	})
 }

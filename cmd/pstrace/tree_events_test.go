@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,14 +32,7 @@ func TestEventsNameContainers(t *testing.T) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	shimPath := filepath.Join(t.TempDir(), "containerd-shim-runc-v2")
-	if err := os.Symlink(self, shimPath); err != nil {
-		t.Fatal(err)
-	}
+	shimPath := testutil.LinkSelf(t, "containerd-shim-runc-v2")
 	shim := startForker(t, func(c *exec.Cmd) {
 		c.Path = shimPath
 		c.Args = []string{shimPath, "-namespace", "moby", "-id", id, "-address", "/run/containerd/containerd.sock"}

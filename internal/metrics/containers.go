@@ -34,6 +34,10 @@ type series struct {
 	// container was last seen live or counting.
 	seen       uint64
 	lastActive time.Time
+	// A pending series (not served) counts a container whose name the
+	// engines have not yet given: ctr is it, born when it was first seen.
+	ctr  *proctree.Container
+	born time.Time
 }
 
 // containerSet holds the per-container series: at most max label sets of
@@ -46,6 +50,9 @@ type containerSet struct {
 	named    map[seriesKey]*series
 	overflow map[seriesKey]time.Time // containers counted in other, and when last live
 	other    *series                 // nil until a container overflows
+	// pending holds, by id, the event loop's series of containers whose
+	// label is not known yet; scrapes never see them.
+	pending map[seriesKey]*series
 
 	// The event loop's cache, cleared at each census: the tree's
 	// *Container is stable while the container lives, so a pointer finds
@@ -60,18 +67,23 @@ func newContainerSet(max int, ttl time.Duration) *containerSet {
 		max: max, ttl: ttl,
 		named:    make(map[seriesKey]*series),
 		overflow: make(map[seriesKey]time.Time),
+		pending:  make(map[seriesKey]*series),
 		byPtr:    make(map[*proctree.Container]*series),
 	}
 }
 
-// label is what names a container in its series: a 64-hex-digit id is
-// shortened to 12 digits, as docker shows it.
-func label(c *proctree.Container) seriesKey {
+// label is what names a container in its series: the name the engines
+// give it, else its id (a 64-hex-digit id shortened to 12 digits, as
+// docker shows it). final is false while the engines have not answered.
+func label(c *proctree.Container) (k seriesKey, final bool) {
+	if c.Engine != nil && c.Engine.Name != "" {
+		return seriesKey{container: c.Engine.Name, namespace: c.Namespace}, true
+	}
 	id := c.ID
 	if len(id) == 64 && isHex(id) {
 		id = id[:12]
 	}
-	return seriesKey{container: id, namespace: c.Namespace}
+	return seriesKey{container: id, namespace: c.Namespace}, c.Engine != nil
 }
 
 func isHex(s string) bool {
@@ -90,11 +102,44 @@ func (c *containerSet) handle(ctr *proctree.Container) *series {
 	}
 	s, ok := c.byPtr[ctr]
 	if !ok {
-		s = c.resolve(label(ctr), time.Now())
+		s = c.find(ctr, time.Now())
 		c.byPtr[ctr] = s
 	}
 	c.lastPtr, c.last = ctr, s
 	return s
+}
+
+// find is the series a container counts into: its label's, or while the
+// engines have not named it, a pending one that settle moves into its
+// label's later, so a name that comes late does not split its counts.
+func (c *containerSet) find(ctr *proctree.Container, now time.Time) *series {
+	k, final := label(ctr)
+	if final {
+		return c.resolve(k, now)
+	}
+	id := seriesKey{container: ctr.ID, namespace: ctr.Namespace}
+	s := c.pending[id]
+	if s == nil {
+		s = &series{key: k, ctr: ctr, born: now}
+		c.pending[id] = s
+	}
+	return s
+}
+
+// settle gives each pending series its label, once the engines have
+// answered or a census interval has passed (the id then stays its label),
+// and adds its counts to that label's series.
+func (c *containerSet) settle(now time.Time) {
+	for id, p := range c.pending {
+		k, final := label(p.ctr)
+		if !final && now.Sub(p.born) < censusInterval {
+			continue
+		}
+		s := c.resolve(k, now)
+		s.starts.Add(p.starts.Load())
+		s.exits.Add(p.exits.Load())
+		delete(c.pending, id)
+	}
 }
 
 // resolve finds or creates the series of a label set: its own while there
@@ -181,18 +226,19 @@ func (cs *census) init() {
 
 // takeCensus reads the live processes and containers from the tree, gives
 // every live container a series (so containers started before pstrace have
-// one) and expires the series of those long gone.
+// one), settles pending labels and expires the series of those long gone.
 func (m *Metrics) takeCensus(now time.Time) {
 	cs := &m.census
 	m.processes.Set(float64(m.tree.CountContainers(cs.counts)))
 	clear(cs.live)
 	for ctr := range cs.counts {
-		k := label(ctr)
+		k, _ := label(ctr)
 		if !cs.live[k] {
 			cs.live[k] = true
-			m.containers.resolve(k, now)
+			m.containers.find(ctr, now)
 		}
 	}
 	m.liveCtrs.Set(float64(len(cs.live)))
+	m.containers.settle(now)
 	m.containers.expire(now, cs.live)
 }

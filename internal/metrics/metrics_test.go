@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pstrace/pstrace/engine"
 	"github.com/pstrace/pstrace/internal/promtest"
 	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
@@ -104,10 +105,11 @@ func TestContainersBeyondTheCapShareOneSeries(t *testing.T) {
 	m := New(Options{MaxContainers: 2}, nil, tree)
 	url := serve(t, m)
 	long := strings.Repeat("ab", 32) // a 64-hex-digit id, shortened like docker's
-	a := &proctree.Container{ID: long, Namespace: "moby"}
-	b := &proctree.Container{ID: "web", Namespace: "k8s.io"}
-	c := &proctree.Container{ID: "db", Namespace: "default"}
-	d := &proctree.Container{ID: "cache", Namespace: "default"}
+	// All named by the engines (a without a name): their labels are known.
+	a := &proctree.Container{ID: long, Namespace: "moby", Engine: &engine.Info{}}
+	b := &proctree.Container{ID: "b", Namespace: "k8s.io", Engine: &engine.Info{Name: "web"}}
+	c := &proctree.Container{ID: "c", Namespace: "default", Engine: &engine.Info{Name: "db"}}
+	d := &proctree.Container{ID: "d", Namespace: "default", Engine: &engine.Info{Name: "cache"}}
 	fork := &tracer.Event{Type: tracer.TypeFork}
 	for _, ctr := range []*proctree.Container{a, b, c, d, c, a} {
 		m.Event(fork, ctr)
@@ -133,9 +135,9 @@ func TestContainersBeyondTheCapShareOneSeries(t *testing.T) {
 
 func TestSeriesOfGoneContainersExpire(t *testing.T) {
 	const ttl = time.Minute
-	a := &proctree.Container{ID: "a", Namespace: "moby"}
-	b := &proctree.Container{ID: "b", Namespace: "moby"}
-	c := &proctree.Container{ID: "c", Namespace: "moby"}
+	a := &proctree.Container{ID: "a", Namespace: "moby", Engine: &engine.Info{}}
+	b := &proctree.Container{ID: "b", Namespace: "moby", Engine: &engine.Info{}}
+	c := &proctree.Container{ID: "c", Namespace: "moby", Engine: &engine.Info{}}
 	tree := &liveTree{ctrs: map[*proctree.Container]int{a: 1}}
 	m := New(Options{MaxContainers: 1, ContainerTTL: ttl}, nil, tree)
 	url := serve(t, m)
@@ -172,6 +174,35 @@ func TestSeriesOfGoneContainersExpire(t *testing.T) {
 	}
 	s := promtest.Get(t, url+"/metrics")
 	want(t, s, promtest.Series("pstrace_container_process_starts_total", "container", "other"), 2)
+}
+
+// A container counts before the engines name it; its counts go, whole,
+// to the series of the name once known, or of its id when none comes.
+func TestLateNamesDoNotSplitCounts(t *testing.T) {
+	named := &proctree.Container{ID: "1111", Namespace: "moby"}
+	unnamed := &proctree.Container{ID: "2222", Namespace: "moby"}
+	tree := &liveTree{ctrs: map[*proctree.Container]int{named: 1, unnamed: 1}}
+	m := New(Options{}, nil, tree)
+	url := serve(t, m)
+	fork := &tracer.Event{Type: tracer.TypeFork}
+	starts := func(label string) string {
+		return promtest.Series("pstrace_container_process_starts_total", "container", label, "namespace", "moby")
+	}
+	now := time.Now()
+	m.Event(fork, named)
+	m.Event(fork, unnamed)
+	m.Drain(now)
+	s := promtest.Get(t, url+"/metrics")
+	for _, l := range []string{"1111", "2222", "web"} {
+		want(t, s, starts(l), -1) // not served while the name may still come
+	}
+	named.Engine = &engine.Info{Name: "web"}
+	m.Event(fork, named)
+	m.Drain(time.Now().Add(censusInterval)) // the events were counted after now
+	s = promtest.Get(t, url+"/metrics")
+	want(t, s, starts("web"), 2)
+	want(t, s, starts("1111"), -1)
+	want(t, s, starts("2222"), 1) // a census interval without a name: its id
 }
 
 func TestHealthz(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -91,4 +92,29 @@ func StartPiped(t testing.TB, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufi
 		cmd.Wait()
 	})
 	return stdin, bufio.NewReader(out)
+}
+
+// LookBin finds a busybox-style program such as true or false.
+func LookBin(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("finding %s: %v", name, err)
+	}
+	return p
+}
+
+// LinkSelf is a symlink named name to the test binary, in a directory the
+// test removes: run through it, a helper's comm is name.
+func LinkSelf(t testing.TB, name string) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.Symlink(self, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -29,6 +29,7 @@ type event struct {
 	Filename  string     `json:"filename"`
 	Args      []string   `json:"args"`
 	Count     uint64     `json:"count"`
+	Raw       []byte     `json:"-"` // the line, for the fields a test reads itself
 }
 
 // eventStream reads `pstrace events --format json` and keeps every event.
@@ -76,6 +77,7 @@ func (s *eventStream) sync() {
 			}
 			var ev event
 			mustJSON(s.t, line, &ev)
+			ev.Raw = line
 			s.seen = append(s.seen, ev)
 			if ev.Type == "exit" && markers[ev.PID] {
 				return
@@ -100,6 +102,7 @@ func (s *eventStream) until(what string, match func(*event) bool) event {
 		}
 		var ev event
 		mustJSON(s.t, line, &ev)
+		ev.Raw = line
 		s.seen = append(s.seen, ev)
 		if match(&ev) {
 			return ev

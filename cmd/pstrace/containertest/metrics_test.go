@@ -97,15 +97,17 @@ func TestDockerMetricsScrapedByPrometheus(t *testing.T) {
 	prom.waitFor("exits with code 1", increase(`pstrace_process_exits_total{outcome="code_nonzero"}`), atLeast(stormFalse))
 	prom.waitFor("kills", increase(`pstrace_process_exits_total{outcome="signal",signal="SIGKILL"}`), atLeast(stormKilled))
 	prom.waitFor("a live container", `max_over_time(pstrace_containers[5m])`, atLeast(1))
-	ctr := fmt.Sprintf(`{container=%q,namespace="moby"}`, id[:12])
+	// Labelled by the name docker gave it: the engines answer within the
+	// census interval that a container's label may wait for.
+	ctr := fmt.Sprintf(`{container=%q,namespace="moby"}`, name)
 	exact := func(n float64) func(float64) bool { return func(v float64) bool { return v == n } }
 	// last_over_time: the series may already have expired from pstrace.
 	starts := prom.waitFor("the container's starts", "last_over_time(pstrace_container_process_starts_total"+ctr+"[5m])", exact(forks))
 	ended := prom.waitFor("the container's exits", "last_over_time(pstrace_container_process_exits_total"+ctr+"[5m])", exact(exits))
-	t.Logf("container %s: %v starts and %v exits in Prometheus, as printed", id[:12], starts, ended)
+	t.Logf("container %s: %v starts and %v exits in Prometheus, as printed", name, starts, ended)
 
 	// Gone for the TTL, the container's series leaves pstrace's /metrics.
-	series := promtest.Series("pstrace_container_process_exits_total", "container", id[:12], "namespace", "moby")
+	series := promtest.Series("pstrace_container_process_exits_total", "container", name, "namespace", "moby")
 	deadline := time.Now().Add(hangGuard)
 	for {
 		if _, ok := promtest.Get(t, metricsURL).Samples[series]; !ok {
