@@ -42,6 +42,10 @@ func Open(opts Options) (*Session, error) {
 	return &Session{tracer: t, tree: tree}, nil
 }
 
+// Tracer is the tracer, for what it tells of the kernel side (ring buffer,
+// programs' run counts); like the tree, read it in Run's callbacks.
+func (s *Session) Tracer() *tracer.Tracer { return s.tracer }
+
 // Tree is the process tree. It may be read in the callbacks of Run, and
 // after Run returns; it changes only in Run.
 func (s *Session) Tree() *proctree.Tree { return s.tree }

@@ -32,6 +32,7 @@ const (
 	nameNone     = "none"
 	namePstrace  = "pstrace"
 	nameFiltered = "pstrace --comm (all filtered out)"
+	nameMetrics  = "pstrace --metrics-addr"
 	// The peer the in-kernel target is set against.
 	nameExecsnoop = "execsnoop (libbpf-tools)"
 )
@@ -48,6 +49,13 @@ func tools(pstrace, btScript string) []tracerTool {
 		{
 			Name: nameFiltered, Cmd: []string{pstrace, "events", "--format", "json", "--comm", "no-such-comm"},
 			Progs: 4, RunsPerSpawn: 4, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
+			count: countPstrace,
+		},
+		{
+			// The same JSON to a file, and every event counted for Prometheus
+			// (nothing scrapes: a scrape's cost is per scrape, not per event).
+			Name: nameMetrics, Cmd: []string{pstrace, "events", "--format", "json", "--metrics-addr", "127.0.0.1:0"},
+			Progs: 3, RunsPerSpawn: 3, Covers: "as pstrace, with Prometheus metrics on", PerSpawn: 3,
 			count: countPstrace,
 		},
 		{

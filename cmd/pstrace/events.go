@@ -19,7 +19,7 @@ func eventsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
-		Flags: append(flags,
+		Flags: append(append(flags, outputFlags()...),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (JSON Lines)"},
 			&cli.StringFlag{Name: "types", Value: "fork,exec,exit", Usage: "comma-separated event `TYPES` to print (fork, exec, exit, rename)"},
 			&cli.StringSliceFlag{Name: "comm", Usage: "only processes with this command `NAME` (repeatable)"},
@@ -116,8 +116,20 @@ func runEvents(c *cli.Context) error {
 		return err
 	}
 	scope.Comms = c.StringSlice("comm")
-	return runCommand(c, scope, func(*session.Session) ([]sink, error) {
+	stdout, err := toStdout(c)
+	if err != nil {
+		return err
+	}
+	m, err := listenMetrics(c)
+	if err != nil {
+		return err
+	}
+	defer m.abandon()
+	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
 		names := newEngineNames(c)
-		return namedSinks(names, holdForNames(names, w)), w.header()
+		if !stdout {
+			return namedSinks(names, m.with(s)...), nil
+		}
+		return namedSinks(names, m.with(s, holdForNames(names, w))...), w.header()
 	})
 }

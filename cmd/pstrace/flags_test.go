@@ -41,6 +41,12 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"events", "--comm", "sixteen-bytes-xx"}, `--comm "sixteen-bytes-xx": must be 1 to 15 bytes`},
 		{[]string{"events", "extra"}, `unexpected argument "extra"`},
 		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"events", "--output", "none"}, "--output none: nothing else would be written either (add --metrics-addr)"},
+		{[]string{"tree", "--output", "file"}, `--output "file": must be stdout or none`},
+		{[]string{"tree", "--output", "none", "--once", "--metrics-addr", "127.0.0.1:0"}, "--once prints a snapshot: it cannot be combined with --output none"},
+		{[]string{"events", "--metrics-addr", "nonsense"}, "--metrics-addr nonsense: listen tcp: address nonsense: missing port in address"},
+		{[]string{"tree", "--metrics-addr", "127.0.0.1:0", "--metrics-max-containers", "0"}, "--metrics-max-containers 0: must be at least 1"},
+		{[]string{"events", "--metrics-addr", "127.0.0.1:0", "--metrics-container-ttl", "10ms"}, "--metrics-container-ttl 10ms: must be at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

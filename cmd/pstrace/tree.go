@@ -19,7 +19,7 @@ func treeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
-		Flags: append(flags,
+		Flags: append(append(flags, outputFlags()...),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text (like ps fauxw) or json (one snapshot per line)"},
 			&cli.BoolFlag{Name: "once", Usage: "print one snapshot and exit"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "redraw at most this often when the tree changes"},
@@ -101,8 +101,23 @@ func runTree(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	stdout, err := toStdout(c)
+	if err != nil {
+		return err
+	}
+	if !stdout && w.once {
+		return fmt.Errorf("--once prints a snapshot: it cannot be combined with --output none")
+	}
+	m, err := listenMetrics(c)
+	if err != nil {
+		return err
+	}
+	defer m.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
 		w.tree, w.names = s.Tree(), newEngineNames(c)
-		return namedSinks(w.names, w), nil
+		if !stdout {
+			return namedSinks(w.names, m.with(s)...), nil
+		}
+		return namedSinks(w.names, m.with(s, w)...), nil
 	})
 }

@@ -39,12 +39,13 @@ type eventStream struct {
 	seen []event
 }
 
-// watchEvents starts pstrace events and returns once it is tracing: once the
-// exec of a marker process started after it has been reported.
-func watchEvents(t *testing.T) *eventStream {
+// watchEvents starts pstrace events, with extra flags, and returns once it
+// is tracing: once the exec of a marker process started after it has been reported.
+func watchEvents(t *testing.T, extra ...string) *eventStream {
 	t.Helper()
 	// A larger ring than the default: other tests may churn processes meanwhile.
-	s := &eventStream{t: t, p: startPstrace(t, "--ring-size", fmt.Sprint(16<<20), "--drain-interval", "50ms", "events", "--format", "json")}
+	args := append([]string{"--ring-size", fmt.Sprint(16 << 20), "--drain-interval", "50ms", "events", "--format", "json"}, extra...)
+	s := &eventStream{t: t, p: startPstrace(t, args...)}
 	t.Cleanup(func() {
 		if n := s.lost(); n > 0 && t.Failed() {
 			t.Logf("pstrace lost %d events during this test: a missing one may explain the failure", n)
