@@ -30,10 +30,10 @@ fi
 
 out=bench/.out
 mkdir -p "$out"
-go build -o "$out/spawnstorm" ./bench/spawnstorm
-go build -o "$out/benchrun" ./bench/benchrun
+# bench/ is a module of its own, beside the product's.
+(cd bench && go build -o "../$out/spawnstorm" ./spawnstorm && go build -o "../$out/benchrun" ./benchrun)
 go test -c -o "$out/tracer.test" ./tracer
-go test -c -o "$out/pstrace.test" ./cmd/pstrace
+go test -c -o "$out/render.test" ./render
 go test -c -o "$out/otlp.test" ./internal/otlp
 # The OpenTelemetry Collector the OTLP export row sends to (minutes to build the first time).
 go build -C internal/otlp/testcollector -trimpath -o "$PWD/$out/otelcol" .
@@ -47,9 +47,9 @@ echo "bench: Go pipeline and memory benchmarks"
 	for n in 10000 100000; do
 		../"$out"/tracer.test -test.run '^$' -test.bench "LiveProcesses/$n\$" -test.benchtime 1x
 	done
-	cd ../cmd/pstrace
-	../../"$out"/pstrace.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
-	cd ../../internal/otlp
+	cd ../render
+	../"$out"/render.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
+	cd ../internal/otlp
 	../../"$out"/otlp.test -test.run '^$' -test.bench 'OTLPRecord' -test.benchmem -test.count 1
 ) | tee "$out/gobench.txt" | grep '^Benchmark'
 

@@ -6,6 +6,7 @@ pkgs=(
 	clang llvm libbpf-dev bpftool     # make generate (regeneration check)
 	docker.io containerd runc busybox-static  # container tests, test image
 	qemu-system-x86 cpio zstd         # vmtest
+	prometheus                        # metrics tests: a real server, and promtool
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -17,6 +18,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 echo "deps: installing ${missing[*]}"
+# Installed, never started: Debian would start prometheus (on :9090) and dockerd
+# from their init scripts; the tests and scripts/engine.sh start what they need.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -83,6 +83,10 @@ func run() error {
 	if rep.Drain, err = rn.measureDrain(c.pstrace); err != nil {
 		return err
 	}
+	progress("container name lookups on and off")
+	if rep.Engine, err = rn.measureEngine(c.pstrace, c.rounds, c.spawns); err != nil {
+		return err
+	}
 	if c.goBench != "" {
 		if rep.GoBench, err = readGoBench(c.goBench); err != nil {
 			return err

@@ -12,9 +12,8 @@ import (
 )
 
 // namePstraceOTLP is pstrace exporting every event over OTLP/gRPC and
-// printing none: `pstrace tree` draws its tree once and then only keeps
-// it, as `events` does before printing. Set against namePstrace, which
-// prints JSON instead, it tells whether export costs more than JSON output.
+// printing none. Set against namePstrace, which prints JSON instead, it
+// tells whether export costs more than JSON output.
 const namePstraceOTLP = "pstrace, OTLP export instead of output"
 
 // otlpTool is the OTLP row, when a collector receives the records.
@@ -24,8 +23,8 @@ func otlpTool(c config) []tracerTool {
 	}
 	return []tracerTool{{
 		Name:  namePstraceOTLP,
-		Cmd:   []string{c.pstrace, "tree", "--interval", "1000h", "--otlp-endpoint", c.otlpEndpoint},
-		Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec, exit as OTLP log records over gRPC to a collector", PerSpawn: 3,
+		Cmd:   []string{c.pstrace, "events", "--output", "none", "--otlp-endpoint", c.otlpEndpoint},
+		Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec, exit, rename as OTLP log records over gRPC to a collector", PerSpawn: 3,
 		count: countOTLP(c.otlpOut),
 	}}
 }

@@ -3,13 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
-	"pstrace/internal/otlp"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/metrics"
+	"github.com/pstrace/pstrace/internal/otlp"
+	"github.com/pstrace/pstrace/internal/version"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // exportFlags turn on OTLP export, on the commands that trace.
@@ -34,13 +37,11 @@ func (h *headerFlag) Set(v string) error {
 
 func (h *headerFlag) String() string { return strings.Join(h.values, ", ") }
 
-// exporter is the OTLP export of one command's events; a nil one exports
-// nothing.
-type exporter struct{ x *otlp.Exporter }
+// exportConfig is the export flags, checked; nil without --otlp-endpoint.
+type exportConfig struct{ cfg otlp.Config }
 
-// openExporter reads the export flags and starts the exporter, or returns
-// nil without --otlp-endpoint.
-func openExporter(c *cli.Context) (*exporter, error) {
+// parseExport reads the export flags, before anything is loaded.
+func parseExport(c *cli.Context) (*exportConfig, error) {
 	var headers []string
 	if h, ok := c.Generic("otlp-header").(*headerFlag); ok {
 		headers = h.values
@@ -54,7 +55,7 @@ func openExporter(c *cli.Context) (*exporter, error) {
 		}
 		return nil, nil
 	}
-	cfg := otlp.Config{QueueSize: c.Int("otlp-queue-size"), Version: version()}
+	cfg := otlp.Config{QueueSize: c.Int("otlp-queue-size"), Version: version.Get(tracer.ObjectHash()).Version}
 	var err error
 	if cfg.Target, err = otlp.ParseEndpoint(endpoint, c.String("otlp-protocol")); err != nil {
 		return nil, fmt.Errorf("--otlp-endpoint %q: %w", endpoint, err)
@@ -80,47 +81,73 @@ func openExporter(c *cli.Context) (*exporter, error) {
 	if cfg.QueueSize < 1 {
 		return nil, fmt.Errorf("--otlp-queue-size %d: must be at least 1", cfg.QueueSize)
 	}
-	x, err := otlp.New(cfg)
+	return &exportConfig{cfg}, nil
+}
+
+// with returns sinks and, when export is on, the export sink after them,
+// its events held for the engines' names as stdout's are. The metrics
+// sink, if any, is among sinks already: the export reports through it.
+func (x *exportConfig) with(names *engineNames, m *metricsConfig, sinks []sink) ([]sink, error) {
+	if x == nil {
+		return sinks, nil
+	}
+	e, err := otlp.New(x.cfg)
 	if err != nil {
-		return nil, fmt.Errorf("--otlp-endpoint %q: %w", endpoint, err)
+		return sinks, fmt.Errorf("--otlp-endpoint: %w", err)
 	}
-	return &exporter{x}, nil
-}
-
-// event queues ev for export; it never blocks.
-func (e *exporter) event(ev *tracer.Event) {
-	if e != nil {
-		e.x.Enqueue(ev, ev.Container)
-	}
-}
-
-// drain sends a batch that has waited long enough; once per drain interval.
-func (e *exporter) drain() {
-	if e != nil {
-		e.x.Drain()
-	}
-}
-
-// close flushes what is queued, for a bounded time.
-func (e *exporter) close() {
-	if e != nil {
-		e.x.Close()
-	}
-}
-
-// version is pstrace's module version, else its VCS revision, else devel.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return s.Value[:12]
+	s := &exportSink{x: e}
+	if mx := m.exportMetrics(); mx != nil {
+		s.metrics = mx
+		mx.QueueCapacity.Set(float64(e.Stats().Capacity))
+		for r := range s.dropped {
+			s.dropped[r] = mx.Dropped.WithLabelValues(otlp.DropReason(r).String())
 		}
 	}
-	return "devel"
+	return append(sinks, holdForNames(names, s)), nil
+}
+
+// exportSink queues every event for export, and passes the exporter's
+// counts on to the metrics at each drain.
+type exportSink struct {
+	x       *otlp.Exporter
+	metrics *metrics.Export // nil without --metrics-addr
+	dropped [otlp.NumDropReasons]prometheus.Counter
+	// What the metrics have been told.
+	sent uint64
+	by   [otlp.NumDropReasons]uint64
+}
+
+func (s *exportSink) event(ev *tracer.Event, ctr *proctree.Container) error {
+	s.x.Enqueue(ev, ctr)
+	return nil
+}
+
+func (s *exportSink) drain() error {
+	s.x.Drain()
+	s.report()
+	return nil
+}
+
+// close flushes what is queued, for a bounded time; the exporter says on
+// stderr what it could not send.
+func (s *exportSink) close() error {
+	s.x.Close()
+	s.report()
+	return nil
+}
+
+func (s *exportSink) report() {
+	if s.metrics == nil {
+		return
+	}
+	st := s.x.Stats()
+	s.metrics.QueueLength.Set(float64(st.Queued.Load()))
+	sent := st.Sent.Load()
+	s.metrics.Sent.Add(float64(sent - s.sent))
+	s.sent = sent
+	for r := range s.by {
+		n := st.DroppedBy[r].Load()
+		s.dropped[r].Add(float64(n - s.by[r]))
+		s.by[r] = n
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -10,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/otlp/otlptest"
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/otlp/otlptest"
+	"github.com/pstrace/pstrace/internal/promtest"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // The collector is killed while pstrace exports to it, then restarted:
@@ -21,12 +23,22 @@ import (
 func TestCollectorRestart(t *testing.T) {
 	testutil.RequireRoot(t)
 	col := otlptest.Start(t)
-	p := startExporting(t, "--otlp-endpoint", "grpc://"+col.GRPC, "--otlp-queue-size", "512")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	p := startExporting(t, "--otlp-endpoint", "grpc://"+col.GRPC, "--otlp-queue-size", "512", "--metrics-addr", metricsAddr)
 	waitAttachedOTLP(t, col)
+	scrape := func() promtest.Scrape { return promtest.Get(t, "http://"+metricsAddr+"/metrics") }
+	if c := scrape().Samples[promtest.Series("pstrace_export_queue_capacity")]; c != 512 {
+		t.Errorf("pstrace_export_queue_capacity %v, want 512", c)
+	}
 	col.Kill()
 	down := time.Now()
 
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	const argBytes = 8 << 10
 	pad := strings.Repeat("x", argBytes)
 	storm := func(n int, marker string) {
@@ -63,13 +75,21 @@ func TestCollectorRestart(t *testing.T) {
 	if len(said) == 0 || len(said) > 1+int(time.Since(down)/time.Minute) {
 		t.Errorf("%d drop lines in %v, want one a minute at most:\n%s", len(said), time.Since(down), p.stderr)
 	}
-	if !strings.Contains(said[0], "the queue was full; sending: ") {
+	if !strings.Contains(said[0], "the queue was full (sending: ") {
 		t.Errorf("drop line %q does not say why", said[0])
 	}
+
+	droppedFull := promtest.Series("pstrace_export_records_dropped_total", "reason", "queue_full")
+	waitUntil(t, "the drops counted in the metrics", func() bool { return scrape().Samples[droppedFull] >= n })
 
 	// Back: what comes once the queue has room again is sent.
 	col.Restart()
 	waitAttachedOTLP(t, col)
+	before := scrape().Samples[promtest.Series("pstrace_export_records_sent_total")]
+	waitAttachedOTLP(t, col)
+	waitUntil(t, "records sent after the restart counted in the metrics", func() bool {
+		return scrape().Samples[promtest.Series("pstrace_export_records_sent_total")] > before
+	})
 	p.stop()
 
 	said = dropLines(p.stderr.String())

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/otlp/otlptest"
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/otlp/otlptest"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // The tests named TestCollector* run a real OpenTelemetry Collector, built
@@ -59,7 +59,7 @@ func (p *exporting) stop() {
 func waitAttachedOTLP(t *testing.T, col *otlptest.Collector) {
 	t.Helper()
 	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); {
-		pid := int64(runBin(t, lookBin(t, "true")))
+		pid := int64(runBin(t, testutil.LookBin(t, "true")))
 		for wait := time.Now().Add(3 * time.Second); time.Now().Before(wait); time.Sleep(100 * time.Millisecond) {
 			for _, r := range col.Records() {
 				if v, _ := r.Int("process.pid"); v == pid && r.EventName == "process.exit" {
@@ -93,7 +93,7 @@ func TestCollectorExport(t *testing.T) {
 			sh := exec.Command("/bin/sh", "-c", "exit 7", marker)
 			sh.Run()
 			pid := int64(sh.Process.Pid)
-			killed := exec.Command(lookBin(t, "sleep"), "600")
+			killed := exec.Command(testutil.LookBin(t, "sleep"), "600")
 			if err := killed.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -171,7 +171,7 @@ func TestCollectorRefused(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("pstrace never said it dropped records; stderr:\n%s", p.stderr)
 		}
-		runBin(t, lookBin(t, "true"))
+		runBin(t, testutil.LookBin(t, "true"))
 	}
 	p.stop()
 	for _, l := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {

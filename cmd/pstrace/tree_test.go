@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/procfs"
+	"github.com/pstrace/pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/proctree"
 )
 
 // helperForker starts a sleeping child for every line it reads and prints
@@ -75,16 +76,16 @@ type snapshot struct {
 }
 
 type process struct {
-	PID       uint32            `json:"pid"`
-	PPID      uint32            `json:"ppid"`
-	UID       uint32            `json:"uid"`
-	Comm      string            `json:"comm"`
-	Args      []string          `json:"args"`
-	StartTime string            `json:"start_time"`
-	NsPID     uint32            `json:"ns_pid"`
-	Depth     int               `json:"depth"`
-	Container *tracer.Container `json:"container"`
-	Shim      *tracer.Container `json:"shim"`
+	PID       uint32              `json:"pid"`
+	PPID      uint32              `json:"ppid"`
+	UID       uint32              `json:"uid"`
+	Comm      string              `json:"comm"`
+	Args      []string            `json:"args"`
+	StartTime string              `json:"start_time"`
+	NsPID     uint32              `json:"ns_pid"`
+	Depth     int                 `json:"depth"`
+	Container *proctree.Container `json:"container"`
+	Shim      *proctree.Container `json:"shim"`
 }
 
 func (s *snapshot) find(pid uint32) (process, bool) {
@@ -156,7 +157,7 @@ func TestTreeOnceJSON(t *testing.T) {
 	if cp.Container != nil || cp.Shim != nil || cp.UID != uint32(os.Getuid()) || cp.NsPID != child {
 		t.Errorf("child: %+v", cp)
 	}
-	st, err := tracer.ReadProcStat("/proc", child)
+	st, err := procfs.ReadStat("/proc", child)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // One record per op, from the same events as cmd/pstrace's BenchmarkRender,

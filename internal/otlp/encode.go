@@ -3,13 +3,16 @@ package otlp
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/engine"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // Field numbers of the OTLP logs protobuf messages (opentelemetry-proto,
@@ -55,7 +58,7 @@ type encoder struct {
 }
 
 // appendRecord appends ev to dst as one ScopeLogs.log_records field.
-func (e *encoder) appendRecord(dst []byte, ev *tracer.Event, ctr *tracer.Container) []byte {
+func (e *encoder) appendRecord(dst []byte, ev *tracer.Event, ctr *proctree.Container) []byte {
 	e.rec = e.encode(e.rec[:0], ev, ctr)
 	dst = appendVarint(dst, protowire.EncodeTag(fScopeLogsRecords, protowire.BytesType))
 	dst = appendVarint(dst, uint64(len(e.rec)))
@@ -63,7 +66,7 @@ func (e *encoder) appendRecord(dst []byte, ev *tracer.Event, ctr *tracer.Contain
 }
 
 // encode writes the LogRecord message of ev.
-func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *tracer.Container) []byte {
+func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container) []byte {
 	ns := uint64(ev.Time.UnixNano())
 	b = appendVarint(b, protowire.EncodeTag(fRecordTime, protowire.Fixed64Type))
 	b = protowire.AppendFixed64(b, ns)
@@ -90,7 +93,8 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *tracer.Container) []by
 
 	const f = fRecordAttributes
 	if ev.Type == tracer.TypeLost {
-		return appendInt(b, f, keyLostCount, int64(ev.LostCount))
+		b = appendInt(b, f, keyLostCount, int64(ev.LostCount))
+		return appendStr(b, f, keyLostReason, bytesOf(ev.LostReason.String()))
 	}
 	b = appendInt(b, f, keyPID, int64(ev.PID))
 	b = appendInt(b, f, keyTID, int64(ev.TID))
@@ -106,6 +110,9 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *tracer.Container) []by
 		b = appendStr(b, f, keyContainerNS, bytesOf(ctr.Namespace))
 		b = appendInt(b, f, keyShimPID, int64(ctr.ShimPID))
 		b = appendStr(b, f, keySource, bytesOf(ctr.Source))
+		if ctr.Engine != nil {
+			b = appendEngine(b, f, ctr.Engine)
+		}
 	}
 	switch ev.Type {
 	case tracer.TypeExec:
@@ -122,6 +129,64 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *tracer.Container) []by
 		b = appendInt(b, f, keyDuration, int64(ev.Duration()))
 	}
 	return b
+}
+
+// appendEngine writes what the container engines say of the container.
+func appendEngine(b []byte, f protowire.Number, info *engine.Info) []byte {
+	if info.Name != "" {
+		b = appendStr(b, f, keyName, bytesOf(info.Name))
+	}
+	if info.Image != "" {
+		name, tag := splitImage(info.Image)
+		b = appendStr(b, f, keyImage, bytesOf(name))
+		if tag != "" {
+			b, _ = appendArgs(b, f, keyImageTags, bytesOf(tag))
+		}
+	}
+	if info.ImageID != "" {
+		b = appendStr(b, f, keyImageID, bytesOf(info.ImageID))
+	}
+	if info.Confirmed != engine.Unknown {
+		b = appendBool(b, f, keyConfirmed, info.Confirmed == engine.Confirmed)
+	}
+	for k, v := range info.Labels {
+		b = appendLabel(b, f, k, bytesOf(v))
+	}
+	for _, l := range k8sLabels {
+		if v := info.Labels[l.label]; v != "" {
+			b = appendStr(b, f, l.key, bytesOf(v))
+		}
+	}
+	return b
+}
+
+// splitImage parts an image reference as the user wrote it into its name
+// and its tag: "nginx:1.27" is nginx and 1.27, "host:5000/app" has no tag,
+// and a digest ("app@sha256:...") is neither.
+func splitImage(ref string) (name, tag string) {
+	if i := strings.IndexByte(ref, '@'); i >= 0 {
+		return ref[:i], ""
+	}
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, ""
+}
+
+// appendLabel writes label k as container.label.k, without building the key.
+func appendLabel(b []byte, field protowire.Number, k string, v []byte) []byte {
+	n := escapedLen(v)
+	vlen := anyStringSize(n)
+	klen := len(labelPrefix) + len(k)
+	kv := protowire.SizeTag(fKVKey) + protowire.SizeBytes(klen) + protowire.SizeTag(fKVValue) + protowire.SizeBytes(vlen)
+	b = appendVarint(b, protowire.EncodeTag(field, protowire.BytesType))
+	b = appendVarint(b, uint64(kv))
+	b = appendVarint(b, protowire.EncodeTag(fKVKey, protowire.BytesType))
+	b = appendVarint(b, uint64(klen))
+	b = append(append(b, labelPrefix...), k...)
+	b = appendVarint(b, protowire.EncodeTag(fKVValue, protowire.BytesType))
+	b = appendVarint(b, uint64(vlen))
+	return appendAnyString(b, v, n)
 }
 
 // appendBody writes the record's body: a short line a person reads in a
@@ -146,9 +211,13 @@ func appendBody(b []byte, ev *tracer.Event) []byte {
 			b = append(b, "exit "...)
 			b = strconv.AppendInt(b, int64(ev.Status.Code()), 10)
 		}
+	case tracer.TypeRename:
+		b = append(b, "rename "...)
+		b = append(b, ev.Comm...)
 	case tracer.TypeLost:
 		b = strconv.AppendUint(b, ev.LostCount, 10)
-		b = append(b, " events lost: the ring buffer was full"...)
+		b = append(b, " events lost: "...)
+		b = append(b, ev.LostReason.String()...)
 	}
 	return b
 }

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -11,22 +12,28 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/engine"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 var (
 	testStart = time.Date(2026, 11, 30, 4, 5, 6, 123456789, time.UTC)
-	testCtr   = &tracer.Container{ID: "0123456789abcdef", Namespace: "moby", ShimPID: 42, Source: "shim"}
+	testCtr   = &proctree.Container{ID: "0123456789abcdef", Namespace: "k8s.io", ShimPID: 42, Source: "shim",
+		Engine: &engine.Info{Name: "web", Image: "registry.local:5000/web:1.27", ImageID: "sha256:abcd", Confirmed: engine.Confirmed,
+			Labels: map[string]string{"io.kubernetes.pod.name": "web-7f9", "io.kubernetes.pod.namespace": "shop",
+				"io.kubernetes.pod.uid": "uid-1", "io.kubernetes.container.name": "web"}}}
 )
 
-// testEvents has one event of each type; exec's argv holds a byte that is
-// not UTF-8 and is truncated.
+// testEvents has one event of each type, in Type order; exec's argv holds
+// a byte that is not UTF-8 and is truncated.
 func testEvents() []*tracer.Event {
 	base := tracer.Event{
 		Time: testStart.Add(1500 * time.Millisecond), BootNs: 5_000_000_000, StartNs: 3_500_000_000,
 		PID: 100, TID: 101, PPID: 1, UID: 1000, GID: 1001, NsPID: 7, CgroupID: 1234, Comm: []byte("sh"),
 	}
-	fork, exec, exit, lost := base, base, base, tracer.Event{Type: tracer.TypeLost, Time: base.Time, LostCount: 17}
+	fork, exec, exit, rename := base, base, base, base
+	lost := tracer.Event{Type: tracer.TypeLost, Time: base.Time, LostCount: 17, LostReason: tracer.LostFollowFull}
 	fork.Type = tracer.TypeFork
 	exec.Type = tracer.TypeExec
 	exec.Filename = []byte("/bin/sh")
@@ -34,12 +41,14 @@ func testEvents() []*tracer.Event {
 	exec.ArgsTruncated = true
 	exit.Type = tracer.TypeExit
 	exit.Status = 9 | 0x80 // SIGKILL, core dumped
-	return []*tracer.Event{&fork, &exec, &exit, &lost}
+	rename.Type = tracer.TypeRename
+	rename.Comm = []byte("worker")
+	return []*tracer.Event{&fork, &exec, &exit, &rename, &lost}
 }
 
 // decode sends events through the encoder and the frame, and reads the
 // request back with the collector's own pdata.
-func decode(t *testing.T, evs []*tracer.Event, ctr *tracer.Container) plog.Logs {
+func decode(t *testing.T, evs []*tracer.Event, ctr *proctree.Container) plog.Logs {
 	t.Helper()
 	f := newFrame("v1.2.3")
 	var enc encoder
@@ -77,22 +86,27 @@ func TestRecordsDecode(t *testing.T) {
 		t.Errorf("scope %s %s, want pstrace v1.2.3", sl.Scope().Name(), sl.Scope().Version())
 	}
 	recs := sl.LogRecords()
-	if recs.Len() != 4 {
-		t.Fatalf("%d records, want 4", recs.Len())
+	if recs.Len() != 5 {
+		t.Fatalf("%d records, want 5", recs.Len())
 	}
 	want := []map[string]any{
 		{"process.executable.name": "sh", "process.pid": int64(100), "thread.id": int64(101), "process.parent_pid": int64(1),
 			"process.vpid": int64(7), "process.real_user.id": int64(1000), "pstrace.process.real_group.id": int64(1001),
 			"pstrace.process.cgroup.id": int64(1234), "process.creation.time": "2026-11-30T04:05:06.123456789Z",
-			"container.id": "0123456789abcdef", "pstrace.container.namespace": "moby", "pstrace.container.shim_pid": int64(42),
-			"pstrace.container.source": "shim"},
+			"container.id": "0123456789abcdef", "pstrace.container.namespace": "k8s.io", "pstrace.container.shim_pid": int64(42),
+			"pstrace.container.source": "shim", "container.name": "web", "container.image.name": "registry.local:5000/web",
+			"container.image.tags": []any{"1.27"}, "container.image.id": "sha256:abcd", "pstrace.container.confirmed": true,
+			"container.label.io.kubernetes.pod.name": "web-7f9", "container.label.io.kubernetes.pod.namespace": "shop",
+			"container.label.io.kubernetes.pod.uid": "uid-1", "container.label.io.kubernetes.container.name": "web",
+			"k8s.pod.name": "web-7f9", "k8s.namespace.name": "shop", "k8s.pod.uid": "uid-1", "k8s.container.name": "web"},
 		{"process.executable.path": "/bin/sh", "process.command_args": []any{"sh", "-c", `echo \xff`, "trunc"},
 			"process.args_count": int64(4), "pstrace.process.args_truncated": true},
 		{"process.exit.code": int64(0), "pstrace.process.exit.signal": int64(9), "pstrace.process.exit.core_dumped": true,
 			"pstrace.process.duration_ns": int64(1_500_000_000), "process.exit.time": "2026-11-30T04:05:07.623456789Z"},
-		{"pstrace.lost.count": int64(17)},
+		{"process.executable.name": "worker"},
+		{"pstrace.lost.count": int64(17), "pstrace.lost.reason": "followed_set_full"},
 	}
-	bodies := []string{"fork sh", "exec /bin/sh", "killed by signal 9 (core dumped)", "17 events lost: the ring buffer was full"}
+	bodies := []string{"fork sh", "exec /bin/sh", "killed by signal 9 (core dumped)", "rename worker", "17 events lost: followed_set_full"}
 	for i, ev := range testEvents() {
 		r := recs.At(i)
 		if r.EventName() != EventName[ev.Type] {
@@ -104,13 +118,16 @@ func TestRecordsDecode(t *testing.T) {
 		if r.Body().AsString() != bodies[i] {
 			t.Errorf("%s: body %q, want %q", ev.Type, r.Body().AsString(), bodies[i])
 		}
-		common := want[0]
-		if ev.Type == tracer.TypeLost {
+		common := maps.Clone(want[0])
+		switch ev.Type {
+		case tracer.TypeLost:
 			common = nil
+		case tracer.TypeRename:
+			delete(common, "process.executable.name")
 		}
 		checkAttrs(t, ev.Type, r.Attributes(), common, want[i])
 	}
-	if s := recs.At(3).SeverityNumber(); s != plog.SeverityNumberWarn {
+	if s := recs.At(4).SeverityNumber(); s != plog.SeverityNumberWarn {
 		t.Errorf("lost: severity %v, want WARN", s)
 	}
 	if s := recs.At(1).SeverityNumber(); s != plog.SeverityNumberInfo {
@@ -126,6 +143,19 @@ func checkAttrs(t *testing.T, typ tracer.Type, attrs pcommon.Map, common, own ma
 	got := attrs.AsRaw()
 	for _, f := range Mapping {
 		applies := strings.Contains(f.Events, typ.String())
+		if prefix, ok := strings.CutSuffix(f.Key, "<key>"); ok { // a template: one attribute per label
+			n := 0
+			for k := range got {
+				if strings.HasPrefix(k, prefix) {
+					n++
+					delete(got, k)
+				}
+			}
+			if (n > 0) != applies {
+				t.Errorf("%s: %d attributes %s, want them: %v", typ, n, f.Key, applies)
+			}
+			continue
+		}
 		v, ok := attrs.Get(f.Key)
 		if ok != applies {
 			t.Errorf("%s: has %s = %v, want it: %v", typ, f.Key, ok, applies)
@@ -166,7 +196,7 @@ func equalRaw(a, b any) bool {
 func TestNoContainer(t *testing.T) {
 	logs := decode(t, testEvents()[:1], nil)
 	attrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
-	for _, k := range []string{keyContainerID, keyContainerNS, keyShimPID, keySource} {
+	for _, k := range []string{keyContainerID, keyContainerNS, keyShimPID, keySource, keyName, keyPodName} {
 		if _, ok := attrs.Get(k); ok {
 			t.Errorf("%s set outside a container", k)
 		}

@@ -8,14 +8,35 @@ import (
 	"sync/atomic"
 	"time"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // Stats are the exporter's counters, safe to read from any goroutine.
 type Stats struct {
-	Queued  atomic.Int64  // records waiting to be sent, those being sent included
-	Sent    atomic.Uint64 // records the receiver accepted
-	Dropped atomic.Uint64 // records lost: queue full, refused by the receiver, or unsent at exit
+	Capacity int           // the most records the queue holds (QueueSize)
+	Queued   atomic.Int64  // records waiting to be sent, those being sent included
+	Sent     atomic.Uint64 // records the receiver accepted
+	Dropped  atomic.Uint64 // records given up on, for every reason
+	// DroppedBy counts the records given up on by reason.
+	DroppedBy [NumDropReasons]atomic.Uint64
+}
+
+// DropReason says why records were given up on.
+type DropReason uint8
+
+// Reasons for dropped records.
+const (
+	DropQueueFull DropReason = iota // the queue was full: the receiver is down or slow
+	DropRejected                    // the receiver refused the request, or rejected records in it
+	DropRetries                     // not sent after retrying for retryFor
+	DropAtExit                      // still queued when the flush at exit ran out of time
+	NumDropReasons
+)
+
+// String is the reason as a metric label.
+func (r DropReason) String() string {
+	return [...]string{"queue_full", "rejected", "retries_exhausted", "exit"}[r]
 }
 
 // batch is records encoded one after the other, after room for the
@@ -88,6 +109,7 @@ func newExporter(cfg Config, tr transport) *Exporter {
 		tr:           tr,
 		done:         make(chan struct{}),
 	}
+	x.stats.Capacity = size
 	x.headroom = x.frame.headroom()
 	batches := (size + x.batchRecords - 1) / x.batchRecords
 	x.queue = make(chan *batch, batches)
@@ -95,7 +117,7 @@ func newExporter(cfg Config, tr transport) *Exporter {
 	// the queue's length plus two exist.
 	x.free = make(chan *batch, batches+2)
 	x.cur = x.newBatch()
-	x.report = newReporter(out, &x.stats.Dropped, time.Minute)
+	x.report = newReporter(out, &x.stats, time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	x.cancel = cancel
 	go x.run(ctx)
@@ -107,7 +129,7 @@ func (x *Exporter) Stats() *Stats { return &x.stats }
 
 // Enqueue adds ev, in container ctr (nil if none), to the current batch. It
 // copies what it needs from ev and never blocks.
-func (x *Exporter) Enqueue(ev *tracer.Event, ctr *tracer.Container) {
+func (x *Exporter) Enqueue(ev *tracer.Event, ctr *proctree.Container) {
 	b := x.cur
 	if b.n == 0 {
 		b.since = time.Now()
@@ -134,7 +156,7 @@ func (x *Exporter) seal() {
 	case x.queue <- x.cur:
 		x.cur = x.newBatch()
 	default:
-		x.drop(x.cur.n, errQueueFull)
+		x.drop(x.cur.n, DropQueueFull, errQueueFull)
 		x.cur.reset(x.headroom)
 	}
 }
@@ -157,14 +179,15 @@ var (
 	errAtExit    = fmt.Errorf("still queued %v after pstrace was stopped", FlushTimeout)
 )
 
-// drop counts n records as lost, for why.
-func (x *Exporter) drop(n int, why error) {
+// drop counts n records as given up on, for reason, which why explains.
+func (x *Exporter) drop(n int, reason DropReason, why error) {
 	if n == 0 {
 		return
 	}
 	// The reason first: the reporter says a count only with its reason.
-	x.report.dropped(why)
+	x.report.dropped(reason, why)
 	x.stats.Queued.Add(-int64(n))
+	x.stats.DroppedBy[reason].Add(uint64(n))
 	x.stats.Dropped.Add(uint64(n))
 }
 
@@ -177,7 +200,7 @@ func (x *Exporter) Close() {
 		select {
 		case x.queue <- x.cur:
 		case <-flush.Done():
-			x.drop(x.cur.n, errAtExit)
+			x.drop(x.cur.n, DropAtExit, errAtExit)
 		}
 	}
 	close(x.queue)

@@ -2,10 +2,10 @@ package otlp
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -47,6 +47,11 @@ func TestOverflowCounted(t *testing.T) {
 	if q, sent, d := s.Queued.Load(), s.Sent.Load(), s.Dropped.Load(); q != 0 || sent != 0 || d != n {
 		t.Errorf("after Close: queued %d, sent %d, dropped %d; want 0, 0, %d", q, sent, d, n)
 	}
+	full, exit := s.DroppedBy[DropQueueFull].Load(), s.DroppedBy[DropAtExit].Load()
+	if full+exit != n || full < n-3*512 || s.DroppedBy[DropRejected].Load()+s.DroppedBy[DropRetries].Load() != 0 {
+		t.Errorf("dropped by reason: queue full %d, at exit %d, rejected %d, retries %d", full, exit,
+			s.DroppedBy[DropRejected].Load(), s.DroppedBy[DropRetries].Load())
+	}
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	if len(lines) != 2 ||
 		!strings.HasPrefix(lines[0], "pstrace: otlp: ") || !strings.Contains(lines[0], "records dropped") || !strings.Contains(lines[0], "the queue was full") ||
@@ -59,21 +64,24 @@ func TestOverflowCounted(t *testing.T) {
 }
 
 // The reporter says the first drops at once, then no more than once per
-// interval, and what is left at the end.
+// interval, and what is left at the end, each reason with its count.
 func TestReporterInterval(t *testing.T) {
 	var (
-		out     lockedBuffer
-		dropped atomic.Uint64
+		out   lockedBuffer
+		stats Stats
 	)
-	r := newReporter(&out, &dropped, time.Hour)
-	dropped.Add(5)
-	r.dropped(errQueueFull)
+	r := newReporter(&out, &stats, time.Hour)
+	r.dropped(DropQueueFull, errQueueFull)
+	stats.DroppedBy[DropQueueFull].Add(5)
+	r.failed(errors.New("connection refused"))
 	r.say(false)
-	dropped.Add(3)
+	stats.DroppedBy[DropQueueFull].Add(3)
 	r.say(false)
+	r.dropped(DropAtExit, errAtExit)
+	stats.DroppedBy[DropAtExit].Add(2)
 	r.close()
-	want := "pstrace: otlp: 5 records dropped (5 in all): the queue was full\n" +
-		"pstrace: otlp: 3 records dropped (8 in all): the queue was full\n"
+	want := "pstrace: otlp: 5 records dropped (5 in all): the queue was full (sending: connection refused)\n" +
+		"pstrace: otlp: 5 records dropped (10 in all): 3: the queue was full (sending: connection refused); 2: still queued 5s after pstrace was stopped\n"
 	if out.String() != want {
 		t.Errorf("said:\n%s\nwant:\n%s", out.String(), want)
 	}

@@ -33,7 +33,7 @@ func newGRPC(cfg Config) (*grpcTransport, error) {
 	}
 	conn, err := grpc.NewClient(cfg.Target.Address,
 		grpc.WithTransportCredentials(creds),
-		grpc.WithUserAgent("pstrace/"+cfg.Version),
+		grpc.WithUserAgent("github.com/pstrace/pstrace/"+cfg.Version),
 		// gRPC's own reconnection backoff grows to two minutes by default:
 		// a receiver back from a restart is found within retryMax instead.
 		grpc.WithConnectParams(grpc.ConnectParams{

@@ -27,7 +27,7 @@ func newHTTP(cfg Config) (*httpTransport, error) {
 		h.header.Set(k, v)
 	}
 	h.header.Set("Content-Type", "application/x-protobuf")
-	h.header.Set("User-Agent", "pstrace/"+cfg.Version)
+	h.header.Set("User-Agent", "github.com/pstrace/pstrace/"+cfg.Version)
 	return h, nil
 }
 

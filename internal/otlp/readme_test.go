@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // readmeTable returns the rows of the README's table under header, each

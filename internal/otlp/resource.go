@@ -17,7 +17,7 @@ type ResourceField struct {
 // ResourceMapping lists the resource attributes; the README repeats it.
 var ResourceMapping = []ResourceField{
 	{"service.name", "`pstrace`"},
-	{"service.version", "pstrace's version (its module version, else the VCS revision, else `devel`)"},
+	{"service.version", "pstrace's version, as `pstrace --version` says it"},
 	{"host.name", "the host name (`os.Hostname`)"},
 	{"host.id", "`/etc/machine-id`, when the host has one"},
 	{"host.arch", "`amd64` or `arm64`"},

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -60,7 +57,7 @@ func (x *Exporter) send(ctx context.Context, b *batch) {
 	start, delay := time.Now(), retryMin
 	for {
 		if ctx.Err() != nil {
-			x.drop(b.n, errAtExit)
+			x.drop(b.n, DropAtExit, errAtExit)
 			return
 		}
 		rejected, msg, err := x.tr.export(ctx, body)
@@ -68,17 +65,17 @@ func (x *Exporter) send(ctx context.Context, b *batch) {
 			rejected = min(max(rejected, 0), int64(b.n))
 			x.stats.Queued.Add(-(int64(b.n) - rejected))
 			x.stats.Sent.Add(uint64(int64(b.n) - rejected))
-			x.drop(int(rejected), fmt.Errorf("the receiver rejected them: %s", msg))
+			x.drop(int(rejected), DropRejected, fmt.Errorf("the receiver rejected them: %s", msg))
 			x.report.sent()
 			return
 		}
 		x.report.failed(err)
 		if _, ok := errors.AsType[*permanentError](err); ok {
-			x.drop(b.n, fmt.Errorf("the receiver refused them: %w", err))
+			x.drop(b.n, DropRejected, fmt.Errorf("the receiver refused them: %w", err))
 			return
 		}
 		if time.Since(start) > retryFor {
-			x.drop(b.n, fmt.Errorf("not sent after %v: %w", retryFor, err))
+			x.drop(b.n, DropRetries, fmt.Errorf("not sent after %v: %w", retryFor, err))
 			return
 		}
 		wait := delay/2 + rand.N(delay/2+1)
@@ -93,84 +90,4 @@ func (x *Exporter) send(ctx context.Context, b *batch) {
 		}
 		t.Stop()
 	}
-}
-
-// reporter says on stderr what was dropped and why, at most once per
-// interval: the first drop at once, then what more was dropped each time
-// the interval has passed.
-type reporter struct {
-	out      io.Writer
-	total    *atomic.Uint64
-	interval time.Duration
-
-	mu       sync.Mutex
-	why      error // the last drop's reason
-	lastErr  error // the last failed send, nil once one succeeds
-	said     uint64
-	lastSaid time.Time
-
-	stop chan struct{}
-	done chan struct{}
-}
-
-func newReporter(out io.Writer, dropped *atomic.Uint64, interval time.Duration) *reporter {
-	r := &reporter{out: out, total: dropped, interval: interval, stop: make(chan struct{}), done: make(chan struct{})}
-	go r.loop()
-	return r
-}
-
-func (r *reporter) loop() {
-	defer close(r.done)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-tick.C:
-			r.say(false)
-		}
-	}
-}
-
-func (r *reporter) dropped(why error) {
-	r.mu.Lock()
-	r.why = why
-	r.mu.Unlock()
-}
-
-func (r *reporter) failed(err error) {
-	r.mu.Lock()
-	r.lastErr = err
-	r.mu.Unlock()
-}
-
-func (r *reporter) sent() {
-	r.mu.Lock()
-	r.lastErr = nil
-	r.mu.Unlock()
-}
-
-// say prints what was dropped since the last line, if the interval has
-// passed or this is the final line.
-func (r *reporter) say(final bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	total := r.total.Load()
-	if total == r.said || (!final && !r.lastSaid.IsZero() && time.Since(r.lastSaid) < r.interval) {
-		return
-	}
-	why := r.why.Error()
-	if errors.Is(r.why, errQueueFull) && r.lastErr != nil {
-		why += "; sending: " + r.lastErr.Error()
-	}
-	fmt.Fprintf(r.out, "pstrace: otlp: %d records dropped (%d in all): %s\n", total-r.said, total, why)
-	r.said, r.lastSaid = total, time.Now()
-}
-
-// close stops the reporter and says what it has not said yet.
-func (r *reporter) close() {
-	close(r.stop)
-	<-r.done
-	r.say(true)
 }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // What scripts/engine.sh up provides; engine.sh down removes containers

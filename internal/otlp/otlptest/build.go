@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 var (
@@ -89,6 +89,11 @@ func build() (string, error) {
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build in %s: %v\n%s", src, err, out)
+	}
+	// Builds of older sources are never used again: only this one is kept.
+	old, _ := filepath.Glob(filepath.Join(dir, "otelcol-*"))
+	for _, f := range old {
+		os.Remove(f)
 	}
 	return bin, os.Rename(tmp, bin)
 }

@@ -1,4 +1,4 @@
-module pstrace/internal/otlp/testcollector
+module github.com/pstrace/pstrace/internal/otlp/testcollector
 
 go 1.26.0
 
