@@ -65,7 +65,9 @@ func (x *Exporter) send(ctx context.Context, b *batch) {
 			rejected = min(max(rejected, 0), int64(b.n))
 			x.stats.Queued.Add(-(int64(b.n) - rejected))
 			x.stats.Sent.Add(uint64(int64(b.n) - rejected))
-			x.drop(int(rejected), DropRejected, fmt.Errorf("the receiver rejected them: %s", msg))
+			if rejected > 0 {
+				x.drop(int(rejected), DropRejected, fmt.Errorf("the receiver rejected them: %s", msg))
+			}
 			x.report.sent()
 			return
 		}
