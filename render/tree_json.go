@@ -10,8 +10,8 @@ import (
 // AppendTreeJSON appends a snapshot of the tree as one JSON object and a
 // newline: {"time", "lost", "processes": [...]}, the processes in Walk's
 // depth-first order, each with pid, ppid, uid, comm, args, start_time,
-// ns_pid, depth, container (as in events, null if none) and shim (the
-// container a shim serves, null for any other process).
+// ns_pid, depth, container (as in events, null if none), shim (the
+// container a shim serves, null for any other process) and role.
 func AppendTreeJSON(dst []byte, t *proctree.Tree, now time.Time) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = AppendTime(dst, now)
@@ -45,5 +45,6 @@ func appendProcessJSON(dst []byte, p *proctree.Process) []byte {
 	dst = AppendContainerJSON(dst, p.Container)
 	dst = append(dst, `,"shim":`...)
 	dst = AppendContainerJSON(dst, p.ShimOf)
+	dst = appendRole(dst, p.Role)
 	return append(dst, '}')
 }
