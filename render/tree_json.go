@@ -11,15 +11,21 @@ import (
 // newline: {"time", "lost", "processes": [...]}, the processes in Walk's
 // depth-first order, each with pid, ppid, uid, comm, args, start_time,
 // ns_pid, depth, container (as in events, null if none), shim (the
-// container a shim serves, null for any other process) and role.
+// container a shim serves, null for any other process), role, and execs
+// (the history of its execs, oldest first) with execs_dropped.
 func AppendTreeJSON(dst []byte, t *proctree.Tree, now time.Time) []byte {
+	return appendTreeJSON(dst, t, now, nil)
+}
+
+// appendTreeJSON appends the processes keep accepts (every one when nil).
+func appendTreeJSON(dst []byte, t *proctree.Tree, now time.Time, keep func(*proctree.Process) bool) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = AppendTime(dst, now)
 	dst = append(dst, '"')
 	dst = appendUintField(dst, "lost", t.Lost())
 	dst = append(dst, `,"processes":[`...)
 	first := true
-	t.Walk(func(p *proctree.Process) {
+	walkShown(t, keep, func(p *proctree.Process) {
 		if !first {
 			dst = append(dst, ',')
 		}
@@ -46,5 +52,6 @@ func appendProcessJSON(dst []byte, p *proctree.Process) []byte {
 	dst = append(dst, `,"shim":`...)
 	dst = AppendContainerJSON(dst, p.ShimOf)
 	dst = appendRole(dst, p.Role)
+	dst = appendExecsJSON(dst, p)
 	return append(dst, '}')
 }
