@@ -69,13 +69,23 @@ func inherited(p *node) Role {
 // forked by another process than its real parent: runc's nsexec clones its
 // stages with CLONE_PARENT, and renames each, so the fork event's command
 // name, the forker's, is not the parent's. The second holds with --pid host.
-func forkRole(n, parent *node, byParent bool) {
+// The runtime command that started it, its real parent, says what it
+// enters as: `runc exec` starts an exec'd process, `runc create` or `run`
+// the container's init.
+func (t *Tree) forkRole(n, parent *node, byParent bool) {
 	n.role = inherited(parent)
 	if n.role != RoleRuntime || parent.flags&flagShim != 0 {
 		return
 	}
 	if ownPidNs := n.nsPID != n.pid && parent.nsPID == parent.pid; ownPidNs || !byParent {
-		n.flags |= flagEntering
+		t.markEntering(n, parent)
+	}
+}
+
+func (t *Tree) markEntering(n, parent *node) {
+	n.flags |= flagEntering
+	if runtimeCommand(t.argv.get(parent.args)) == "exec" {
+		n.flags |= flagExecEntry
 	}
 }
 
@@ -86,30 +96,53 @@ func forkedByParent(ev *tracer.Event, parent *node) bool {
 	return bytes.Equal(ev.Comm, parent.commBytes())
 }
 
+// runtimeValueFlags are the global options of runc (and of the OCI
+// runtimes that share its command line: crun, youki) that take a value.
+var runtimeValueFlags = map[string]bool{"--root": true, "--log": true, "--log-format": true, "--criu": true, "--rootless": true}
+
+// runtimeCommand is the command of an OCI runtime's NUL-separated argv:
+// "create", "start", "exec", ... after the global options.
+func runtimeCommand(args []byte) string {
+	skip := true // argv[0]
+	for len(args) > 0 {
+		a := args
+		if i := bytes.IndexByte(args, 0); i >= 0 {
+			a, args = args[:i], args[i+1:]
+		} else {
+			args = nil
+		}
+		switch {
+		case skip:
+			skip = false
+		case len(a) > 1 && a[0] == '-':
+			skip = runtimeValueFlags[string(a)]
+		default:
+			return string(a)
+		}
+	}
+	return ""
+}
+
 // execRole updates the role of node i at its exec. A marked runtime child
-// enters the container: as its init when it is its pid namespace's init, or
-// when the shim is its real parent (runc create has exited before runc
-// start lets the init exec, so the shim, a child subreaper, has adopted
-// it); else as an exec'd process (runc exec waits for its process's exec,
-// so it is still the parent).
+// enters the container, as an exec'd process when `runc exec` started it,
+// else as its init.
 func (t *Tree) execRole(i int32) {
 	n := &t.nodes[i]
-	parent := &t.nodes[n.parent]
 	switch {
 	case n.flags&flagShim != 0:
 		n.role = RoleShim
 	case n.flags&flagEntering != 0:
-		n.flags &^= flagEntering
-		n.role = RoleExec
-		if n.nsPID == 1 || (n.parent != rootIndex && parent.flags&flagShim != 0) {
-			n.role = RoleInit
+		n.role = RoleInit
+		if n.flags&flagExecEntry != 0 {
+			n.role = RoleExec
 		}
+		n.flags &^= flagEntering | flagExecEntry
 	case n.role == RoleShim || n.role == RoleNone:
 		// A shim that exec'd something else, or a process the tree did not
 		// hold: it does what its parent's children do.
 		n.role = RoleNone
 		if n.parent != rootIndex {
-			n.role = inherited(parent)
+			n.role = inherited(&t.nodes[n.parent])
 		}
 	}
 }
@@ -118,6 +151,8 @@ func (t *Tree) execRole(i int32) {
 // unknown; parents are given theirs first. A shim's child in the
 // container's pid namespace is its init when it is that namespace's pid 1,
 // else an exec'd process the shim adopted; with --pid host it is the init.
+// A runtime's child in another pid namespace has entered as its command
+// says.
 // runc's own processes are told by their command names here only: runc,
 // and its init stages runc:[N:...] (one waits for runc start as pid 1).
 func (t *Tree) seedRole(i int32) Role {
@@ -136,7 +171,7 @@ func (t *Tree) seedRole(i int32) Role {
 	comm := n.commBytes()
 	if bytes.Equal(comm, []byte("runc")) || bytes.HasPrefix(comm, []byte("runc:[")) {
 		if bytes.HasPrefix(comm, []byte("runc:[2:")) {
-			n.flags |= flagEntering
+			t.markEntering(n, p)
 		}
 		return RoleRuntime
 	}
@@ -146,10 +181,10 @@ func (t *Tree) seedRole(i int32) Role {
 		return RoleInit
 	case p.flags&flagShim != 0:
 		return RoleExec
-	case inOwnPidNs && p.nsPID == p.pid && n.nsPID == 1:
-		return RoleInit
-	case inOwnPidNs && p.nsPID == p.pid:
+	case inOwnPidNs && p.nsPID == p.pid && runtimeCommand(t.argv.get(p.args)) == "exec":
 		return RoleExec
+	case inOwnPidNs && p.nsPID == p.pid:
+		return RoleInit
 	}
 	return RoleRuntime
 }

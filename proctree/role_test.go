@@ -116,9 +116,10 @@ func (s *roleScript) runc(shim uint32, cmd string, hostPidNs bool, hook bool, ar
 		s.exit(h, runc, RoleRuntime)
 	}
 	if cmd == "exec" {
-		// runc exec waits for its process's exec.
-		s.exec(stage2, runc, cgContainer, RoleExec, args...)
+		// runc exec --detach, as the shim runs it, may exit before its
+		// process execs: the shim has adopted it then.
 		s.exit(runc, shim, RoleRuntime)
+		s.exec(stage2, shim, cgContainer, RoleExec, args...)
 		return stage2
 	}
 	s.exit(runc, shim, RoleRuntime) // the shim, a child subreaper, adopts the init
@@ -186,16 +187,18 @@ func TestRolesSeeded(t *testing.T) {
 	id := randomID()
 	f.add(1, 0, "init", 'S', 1, "/", "/sbin/init")
 	f.add(20, 1, tracer.ShimComm, 'S', 2, "/", "/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", id)
-	f.addNs(30, 20, 1, "sh", 3, "/bin/sh", "-c", "sleep 30") // the init
-	f.addNs(31, 30, 7, "sleep", 4, "sleep", "30")            // its child
-	f.addNs(40, 20, 9, "sh", 5, "sh")                        // exec'd, adopted
-	f.addNs(50, 20, 50, "runc", 6, "runc", "start", id)      // the runtime
-	f.addNs(60, 50, 60, "exe", 7, "/proc/1/exe", "setkey")   // a hook
-	f.addNs(70, 50, 3, "runc:[2:INIT]", 8, "runc", "init")   // an exec's last stage, before its exec
-	f.addNs(80, 50, 4, "sh", 9, "sh")                        // an exec's process, runc exec still there
-	f.addNs(90, 1, 90, "bash", 10, "bash")                   // outside
+	f.addNs(30, 20, 1, "sh", 3, "/bin/sh", "-c", "sleep 30")                       // the init
+	f.addNs(31, 30, 7, "sleep", 4, "sleep", "30")                                  // its child
+	f.addNs(40, 20, 9, "sh", 5, "sh")                                              // exec'd, adopted
+	f.addNs(50, 20, 50, "runc", 6, "runc", "--root", "/r", "exec", "--detach", id) // the runtime
+	f.addNs(55, 20, 55, "runc", 6, "runc", "--root", "/r", "create", id)
+	f.addNs(56, 55, 1, "sh", 7, "sh")                      // a container's init, runc create still there
+	f.addNs(60, 50, 60, "exe", 7, "/proc/1/exe", "setkey") // a hook
+	f.addNs(70, 50, 3, "runc:[2:INIT]", 8, "runc", "init") // an exec's last stage, before its exec
+	f.addNs(80, 50, 4, "sh", 9, "sh")                      // an exec's process, runc exec still there
+	f.addNs(90, 1, 90, "bash", 10, "bash")                 // outside
 	tr := f.tree()
-	want := map[uint32]Role{1: RoleNone, 20: RoleShim, 30: RoleInit, 31: RoleInit, 40: RoleExec, 50: RoleRuntime,
+	want := map[uint32]Role{1: RoleNone, 20: RoleShim, 30: RoleInit, 31: RoleInit, 40: RoleExec, 50: RoleRuntime, 55: RoleRuntime, 56: RoleInit,
 		60: RoleRuntime, 70: RoleRuntime, 80: RoleExec, 90: RoleNone}
 	got := map[uint32]Role{}
 	tr.Walk(func(p *Process) { got[p.PID] = p.Role })
@@ -222,6 +225,20 @@ func (f *fakeProc) addNs(pid, ppid, nsPID uint32, comm string, startTicks uint64
 	status := fmt.Sprintf("Name:\t%s\nUid:\t0\t0\t0\t0\nNSpid:\t%d\t%d\n", comm, pid, nsPID)
 	if err := writeFile(filepath.Join(f.dir, fmt.Sprint(pid), "status"), status); err != nil {
 		f.t.Fatal(err)
+	}
+}
+
+// The command of an OCI runtime's command line, after its global options.
+func TestRuntimeCommand(t *testing.T) {
+	for args, want := range map[string]string{
+		"runc\x00--root\x00/var/run/docker/runtime-runc/moby\x00--log\x00/x/log.json\x00--log-format\x00json\x00exec\x00--process\x00/tmp/p.json\x00--detach\x00id\x00": "exec",
+		"runc\x00--root\x00/r\x00--systemd-cgroup\x00create\x00--bundle\x00/b\x00exec\x00":                                                                              "create",
+		"runc\x00--log=/x\x00start\x00id\x00": "start",
+		"runc\x00--debug\x00":                 "",
+	} {
+		if got := runtimeCommand([]byte(args)); got != want {
+			t.Errorf("runtimeCommand(%q) = %q, want %q", args, got, want)
+		}
 	}
 }
 

@@ -72,9 +72,10 @@ type node struct {
 type nodeFlags uint8
 
 const (
-	flagShim     nodeFlags = 1 << iota // a containerd shim; ctr is what its descendants run in
-	flagKernel                         // a kernel thread
-	flagEntering                       // a runtime's child whose next exec enters the container (see forkRole)
+	flagShim      nodeFlags = 1 << iota // a containerd shim; ctr is what its descendants run in
+	flagKernel                          // a kernel thread
+	flagEntering                        // a runtime's child whose next exec enters the container (see forkRole)
+	flagExecEntry                       // it enters as an exec'd process
 )
 
 // New returns an empty tree; Seed fills it.
@@ -180,7 +181,7 @@ func (t *Tree) fork(ev *tracer.Event) *Container {
 		n.args = t.argv.retain(parent.args)
 		n.flags = parent.flags & flagKernel
 		byParent := forkedByParent(ev, parent)
-		forkRole(n, parent, byParent)
+		t.forkRole(n, parent, byParent)
 		if byParent && parent.cgroup != ev.CgroupID {
 			// The fork ran in the parent: it moved to another cgroup since
 			// its last event. (Under CLONE_PARENT the forker's cgroup says
