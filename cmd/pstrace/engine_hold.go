@@ -35,6 +35,12 @@ type eventHold struct {
 	held      []heldEvent
 }
 
+// burstSlack is how much earlier than a whole interval after the last
+// drain an event may be read and still count as the drain timer's burst:
+// the timer was set a little before the last drain ran (a few microseconds
+// when the machine is not starved).
+func burstSlack(interval time.Duration) time.Duration { return min(interval/4, 5*time.Millisecond) }
+
 type heldEvent struct {
 	ev   tracer.Event // owns its bytes
 	ctr  *proctree.Container
@@ -57,7 +63,7 @@ func (h *eventHold) event(ev *tracer.Event, ctr *proctree.Container) error {
 	if len(h.held) == 0 && (ctr == nil || ctr.Engine != nil) {
 		return h.next.event(ev, ctr)
 	}
-	wait := time.Since(h.lastDrain) >= h.interval
+	wait := time.Since(h.lastDrain) >= h.interval-burstSlack(h.interval)
 	h.held = append(h.held, heldEvent{ev.Clone(), ctr, h.tree.LastRole(), wait})
 	if len(h.held) > maxHeld {
 		return h.release()

@@ -116,7 +116,9 @@ func TestDockerRolesContainerExecChain(t *testing.T) {
 	run(t, "docker", "exec", "-d", name, "sh", "-c", ": "+execToken+"; exec sleep 301")
 	s.sync()
 
-	runc := func(ev *event) bool { return program(ev) == "runc" || ev.Comm == "runc" || strings.HasPrefix(ev.Comm, "runc:[") }
+	runc := func(ev *event) bool {
+		return program(ev) == "runc" || ev.Comm == "runc" || strings.HasPrefix(ev.Comm, "runc:[")
+	}
 	hook := func(ev *event) bool { return ev.Type == "exec" && slices.Contains(ev.Args, "libnetwork-setkey") }
 	below := func(pid uint32) func(*event) bool {
 		mask := s.below(pid)
@@ -134,7 +136,9 @@ func TestDockerRolesContainerExecChain(t *testing.T) {
 	checkRole(t, s, "runc", "runtime", name, inContainer(id, runc))
 	checkRole(t, s, "the OCI hook libnetwork-setkey", "runtime", name, inContainer(id, hook))
 	checkNotFlagged(t, s, uint32(cli.Process.Pid), "the docker CLI")
-	execd := s.until("exec of the docker exec'd shell", func(ev *event) bool { return execOf(ev, "sh", execToken) && slices.Contains(ev.Args, ": "+execToken+"; /bin/true; /bin/true") })
+	execd := s.until("exec of the docker exec'd shell", func(ev *event) bool {
+		return execOf(ev, "sh", execToken) && slices.Contains(ev.Args, ": "+execToken+"; /bin/true; /bin/true")
+	})
 	checkRole(t, s, "the docker exec'd shell", "exec", name, inContainer(id, func(ev *event) bool { return ev.PID == execd.PID && ev.Type != "fork" }))
 	checkRole(t, s, "the exec'd shell's children", "exec", name, inContainer(id, below(execd.PID)))
 
