@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // roleOf is an event's role and its container's name, read from its line.
@@ -80,7 +82,7 @@ func ownPIDs(t *testing.T, id string) []uint32 {
 // processes in both; the tree keeps the exec chain of a shell that execs
 // in place, in order.
 func TestDockerRolesContainerExecChain(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
 	s := watchEvents(t)
@@ -88,8 +90,8 @@ func TestDockerRolesContainerExecChain(t *testing.T) {
 	tree.next(0) // the first snapshot: the tree follows events from now on
 
 	// --network none: dockerd 20.10 then runs its libnetwork-setkey OCI hook.
-	cli := exec.Command("docker", "run", "-d", "--network", "none", "--name", name, "--label", testLabel,
-		"--label", "com.docker.compose.service=web", testImage, "sh", "-c", ": "+name+"; /bin/true; exec sleep 300")
+	cli := exec.Command("docker", "run", "-d", "--network", "none", "--name", name, "--label", testutil.TestLabel,
+		"--label", "com.docker.compose.service=web", testutil.TestImage, "sh", "-c", ": "+name+"; /bin/true; exec sleep 300")
 	out, err := cli.Output()
 	if err != nil {
 		t.Fatalf("docker run: %v", err)
