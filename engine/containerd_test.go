@@ -1,11 +1,15 @@
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pstrace/pstrace/internal/testutil"
+)
 
 // A real containerd container carrying CRI-shaped labels stands in for a
 // kubelet's: its pod name and namespace come from containerd.
 func TestContainerdPodLabels(t *testing.T) {
-	rootfs := requireContainerd(t)
+	rootfs := testutil.RequireContainerd(t)
 	id := uniqueName(t)
 	shim := ctrRun(t, rootfs, id, "--label", "io.kubernetes.pod.name=web-0",
 		"--label", "io.kubernetes.pod.namespace=shop", "--label", "nerdctl/name=web")
@@ -26,7 +30,7 @@ func TestContainerdPodLabels(t *testing.T) {
 // The OCI annotations the CRI plugin writes are read from the shim's
 // bundle, with no engine socket at all.
 func TestContainerdBundleAnnotations(t *testing.T) {
-	rootfs := requireContainerd(t)
+	rootfs := testutil.RequireContainerd(t)
 	id := uniqueName(t)
 	shim := ctrRun(t, rootfs, id,
 		"--annotation", "io.kubernetes.cri.sandbox-name=api-7",

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // bothEngines is the resolver configuration of the engines engine.sh starts.
@@ -12,15 +14,15 @@ func bothEngines() Config {
 }
 
 func TestDockerNameImageLabels(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	r, w := newResolver(t, bothEngines())
 	id, name := dockerRun(t, "", []string{"--label", "com.docker.compose.service=web", "--label", "unrelated=1"}, "sleep", "600")
 	shim := dockerShim(t, "", id)
 	k := Key{"moby", id}
 
 	info := await(t, r, k, shim, func(*Info) bool { return final(r, k) })
-	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testImage)
-	want := Info{Name: name, Image: testImage, ImageID: imageID, Confirmed: Confirmed,
+	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
+	want := Info{Name: name, Image: testutil.TestImage, ImageID: imageID, Confirmed: Confirmed,
 		Labels: map[string]string{"com.docker.compose.service": "web"}}
 	if !info.same(&want) {
 		t.Errorf("got %+v, want %+v", *info, want)
@@ -33,15 +35,15 @@ func TestDockerNameImageLabels(t *testing.T) {
 // A container that lives a few milliseconds and is removed at once is
 // named from Docker's event stream: an inspect after it is gone finds nothing.
 func TestDockerRemovedContainerNamed(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	r, _ := newResolver(t, bothEngines())
 	// The stream must be open before the container is created.
 	await(t, r, Key{"moby", randomHex(t, 32)}, 0, func(*Info) bool { return r.docker.health.up() })
 
 	name := uniqueName(t)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testLabel,
-		"--label", "com.docker.compose.project=shop", testImage, "true")
+	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
+		"--label", "com.docker.compose.project=shop", testutil.TestImage, "true")
 	id, err := os.ReadFile(cidfile)
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +54,8 @@ func TestDockerRemovedContainerNamed(t *testing.T) {
 	}
 
 	info := await(t, r, k, 0, func(i *Info) bool { return i.Name != "" })
-	if info.Name != name || info.Image != testImage || info.Labels["com.docker.compose.project"] != "shop" || info.Confirmed != Confirmed {
-		t.Errorf("removed container: got %+v, want name %s, image %s, project shop, confirmed", *info, name, testImage)
+	if info.Name != name || info.Image != testutil.TestImage || info.Labels["com.docker.compose.project"] != "shop" || info.Confirmed != Confirmed {
+		t.Errorf("removed container: got %+v, want name %s, image %s, project shop, confirmed", *info, name, testutil.TestImage)
 	}
 }
 
@@ -61,8 +63,8 @@ func TestDockerRemovedContainerNamed(t *testing.T) {
 // named like a container's would carry, is unconfirmed; a real one is
 // confirmed, by Docker, by containerd, and by its shim alone.
 func TestDockerConfirmation(t *testing.T) {
-	requireDocker(t)
-	requireContainerd(t)
+	testutil.RequireDocker(t)
+	testutil.RequireContainerd(t)
 	r, _ := newResolver(t, bothEngines())
 	for _, ns := range []string{"moby", "k8s.io"} {
 		k := Key{ns, randomHex(t, 32)}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // hungSocket is a real unix socket whose server accepts connections and
@@ -54,7 +56,7 @@ func hungSocket(t *testing.T) string {
 // longer: the ones after skip Docker until it is tried again, and a
 // containerd container's is answered within that timeout.
 func TestDockerHungSocket(t *testing.T) {
-	rootfs := requireContainerd(t)
+	rootfs := testutil.RequireContainerd(t)
 	id := uniqueName(t)
 	shim := ctrRun(t, rootfs, id)
 	const timeout = 3 * time.Second
@@ -109,7 +111,7 @@ func startPrivateDockerd(t *testing.T, rootfs string) *privateDockerd {
 	})
 	d.start()
 	tar := exec.Command("tar", "-C", rootfs, "-c", ".")
-	imp := exec.Command("docker", "-H", "unix://"+d.socket, "import", "-", testImage)
+	imp := exec.Command("docker", "-H", "unix://"+d.socket, "import", "-", testutil.TestImage)
 	pipe, err := tar.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func startPrivateDockerd(t *testing.T, rootfs string) *privateDockerd {
 		t.Fatal(err)
 	}
 	if out, err := imp.CombinedOutput(); err != nil {
-		t.Fatalf("importing %s into the test's dockerd: %v: %s", testImage, err, out)
+		t.Fatalf("importing %s into the test's dockerd: %v: %s", testutil.TestImage, err, out)
 	}
 	if err := tar.Wait(); err != nil {
 		t.Fatal(err)
@@ -146,7 +148,7 @@ func (d *privateDockerd) start() {
 	}
 	exited := make(chan struct{})
 	go func() { d.cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(hangGuard)
+	deadline := time.Now().Add(testutil.HangGuard)
 	for exec.Command("docker", "-H", "unix://"+d.socket, "version").Run() != nil {
 		select {
 		case <-exited:
@@ -155,7 +157,7 @@ func (d *privateDockerd) start() {
 		default:
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("the test's dockerd did not answer within %v", hangGuard)
+			d.t.Fatalf("the test's dockerd did not answer within %v", testutil.HangGuard)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -170,10 +172,10 @@ func (d *privateDockerd) stop() {
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-d.exited:
-	case <-time.After(hangGuard):
+	case <-time.After(testutil.HangGuard):
 		d.cmd.Process.Kill()
 		<-d.exited
-		d.t.Errorf("the test's dockerd did not stop on SIGTERM within %v", hangGuard)
+		d.t.Errorf("the test's dockerd did not stop on SIGTERM within %v", testutil.HangGuard)
 	}
 	d.cmd = nil
 }
@@ -187,8 +189,8 @@ func lastLines(b []byte, n int) string {
 // known kept, and names back from the event stream, subscribed again, for
 // the containers created after.
 func TestDockerEngineRestart(t *testing.T) {
-	requireDocker(t)
-	rootfs := requireContainerd(t)
+	testutil.RequireDocker(t)
+	rootfs := testutil.RequireContainerd(t)
 	d := startPrivateDockerd(t, rootfs)
 	r, w := newResolver(t, Config{DockerSocket: d.socket, ContainerdSocket: containerdSocket, DockerNamespace: d.ns})
 
@@ -217,7 +219,7 @@ func TestDockerEngineRestart(t *testing.T) {
 	name2 := uniqueName(t)
 	cidfile := filepath.Join(t.TempDir(), "cid")
 	run(t, "docker", "-H", "unix://"+d.socket, "run", "--rm", "--cidfile", cidfile, "--name", name2,
-		"--label", testLabel, "--label", "com.docker.compose.service=after", testImage, "true")
+		"--label", testutil.TestLabel, "--label", "com.docker.compose.service=after", testutil.TestImage, "true")
 	id2, err := os.ReadFile(cidfile)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,53 +16,14 @@ import (
 	"github.com/pstrace/pstrace/internal/testutil"
 )
 
-// What scripts/engine.sh up provides; engine.sh down removes containers
-// with the label or the id prefix that a failed run may have left.
 const (
-	testImage        = "pstrace-test:busybox"
-	testLabel        = "pstrace-test"
-	testPrefix       = "pstrace-test-"
 	dockerSocket     = "/var/run/docker.sock"
 	containerdSocket = "/run/containerd/containerd.sock"
-	engineHint       = "start the engines with scripts/engine.sh up"
 )
-
-// hangGuard fails a wait that has clearly hung; it is no performance limit.
-const hangGuard = 2 * time.Minute
-
-func requireDocker(t *testing.T) {
-	t.Helper()
-	testutil.RequireRoot(t)
-	if out, err := exec.Command("docker", "image", "inspect", testImage).CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "dockerd with the image %s not reachable (%s): %v: %s", testImage, engineHint, err, lastLine(out))
-	}
-}
-
-// requireContainerd returns the busybox rootfs that engine.sh builds.
-func requireContainerd(t *testing.T) string {
-	t.Helper()
-	testutil.RequireRoot(t)
-	if out, err := exec.Command("ctr", "version").CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "containerd not reachable (%s): %v: %s", engineHint, err, lastLine(out))
-	}
-	rootfs := os.Getenv("PSTRACE_TEST_ROOTFS")
-	if rootfs == "" {
-		rootfs = "/var/lib/pstrace-test/rootfs"
-	}
-	if _, err := os.Stat(filepath.Join(rootfs, "bin", "sh")); err != nil {
-		testutil.Unavailable(t, "test rootfs missing (%s): %v", engineHint, err)
-	}
-	return rootfs
-}
-
-func lastLine(b []byte) string {
-	b = bytes.TrimSpace(b)
-	return string(b[bytes.LastIndexByte(b, '\n')+1:])
-}
 
 // uniqueName names a container of this test run.
 func uniqueName(t *testing.T) string {
-	return testPrefix + randomHex(t, 6)
+	return testutil.TestPrefix + randomHex(t, 6)
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -94,8 +54,8 @@ func run(t *testing.T, name string, args ...string) string {
 func dockerRun(t *testing.T, host string, extra []string, cmd ...string) (id, name string) {
 	t.Helper()
 	name = uniqueName(t)
-	args := append(hostArgs(host), "run", "-d", "--name", name, "--label", testLabel)
-	args = append(append(append(args, extra...), testImage), cmd...)
+	args := append(hostArgs(host), "run", "-d", "--name", name, "--label", testutil.TestLabel)
+	args = append(append(append(args, extra...), testutil.TestImage), cmd...)
 	t.Cleanup(func() { exec.Command("docker", append(hostArgs(host), "rm", "-f", name)...).Run() })
 	return run(t, "docker", args...), name
 }
@@ -187,7 +147,7 @@ func newResolver(t *testing.T, cfg Config) (*Resolver, *warnings) {
 // every few milliseconds until done accepts what is known, and returns it.
 func await(t *testing.T, r *Resolver, k Key, shim uint32, done func(*Info) bool) *Info {
 	t.Helper()
-	deadline := time.Now().Add(hangGuard)
+	deadline := time.Now().Add(testutil.HangGuard)
 	for {
 		r.Collect(nil)
 		info := r.Lookup(k.Namespace, k.ID, shim)
@@ -195,7 +155,7 @@ func await(t *testing.T, r *Resolver, k Key, shim uint32, done func(*Info) bool)
 			return info
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s/%s: still %+v after %v", k.Namespace, k.ID, info, hangGuard)
+			t.Fatalf("%s/%s: still %+v after %v", k.Namespace, k.ID, info, testutil.HangGuard)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -24,6 +24,7 @@ type Tree struct {
 	nodes      []node // nodes[rootIndex] is a sentinel: the parent of every top-level process
 	free       []int32
 	argv       argTable
+	execs      execTable
 	byPID      map[uint32]int32
 	cgroups    *cgroupResolver
 	containers map[Container]*Container
@@ -33,6 +34,7 @@ type Tree struct {
 	lost       uint64
 	repairs    uint64
 	scratch    []int32
+	lastRole   Role // see LastRole
 }
 
 // Options choose what a Tree holds.
@@ -60,15 +62,20 @@ type node struct {
 	comm                      [16]byte
 	commLen                   uint8
 	flags                     nodeFlags
+	role                      Role
 	args                      argRef // its argv in Tree.argv; shared with the parent until an exec
+	execs                     int32  // its oldest exec in Tree.execs, noExecs before any
+	execsDropped              uint32 // older execs left out of its history
 	ctr                       *Container
 }
 
 type nodeFlags uint8
 
 const (
-	flagShim   nodeFlags = 1 << iota // a containerd shim; ctr is what its descendants run in
-	flagKernel                       // a kernel thread
+	flagShim      nodeFlags = 1 << iota // a containerd shim; ctr is what its descendants run in
+	flagKernel                          // a kernel thread
+	flagEntering                        // a runtime's child whose next exec enters the container (see forkRole)
+	flagExecEntry                       // it enters as an exec'd process
 )
 
 // New returns an empty tree; Seed fills it.
@@ -94,6 +101,7 @@ func (t *Tree) reset() {
 	t.nodes = append(t.nodes[:0], node{parent: none, child: none, next: none, prev: none})
 	t.free = t.free[:0]
 	t.argv.releaseAll()
+	t.execs.reset()
 	clear(t.byPID)
 	t.gen++
 }
@@ -115,6 +123,7 @@ func (t *Tree) Repairs() uint64 { return t.repairs }
 // times and /proc read times, and change nothing. A lost event rebuilds the
 // tree from /proc.
 func (t *Tree) Apply(ev *tracer.Event) (*Container, error) {
+	t.lastRole = RoleNone
 	switch ev.Type {
 	case tracer.TypeFork:
 		return t.fork(ev), nil
@@ -157,7 +166,7 @@ func (t *Tree) lookup(pid uint32, startNs uint64) (i int32, stale bool) {
 func (t *Tree) fork(ev *tracer.Event) *Container {
 	i, stale := t.lookup(ev.PID, ev.StartNs)
 	if i != none {
-		return t.nodes[i].inside()
+		return t.about(i)
 	}
 	if stale || t.deadBeforeSeed(ev) {
 		return nil
@@ -171,9 +180,12 @@ func (t *Tree) fork(ev *tracer.Event) *Container {
 		parent := &t.nodes[p]
 		n.args = t.argv.retain(parent.args)
 		n.flags = parent.flags & flagKernel
-		if parent.cgroup != ev.CgroupID {
+		byParent := forkedByParent(ev, parent)
+		t.forkRole(n, parent, byParent)
+		if byParent && parent.cgroup != ev.CgroupID {
 			// The fork ran in the parent: it moved to another cgroup since
-			// its last event.
+			// its last event. (Under CLONE_PARENT the forker's cgroup says
+			// nothing of the parent's.)
 			parent.cgroup = ev.CgroupID
 			parent.ctr = t.containerOf(p, t.cgroups.lookup(ev.CgroupID))
 		}
@@ -187,7 +199,7 @@ func (t *Tree) fork(ev *tracer.Event) *Container {
 	}
 	t.adoptOrphans(i)
 	t.gen++
-	return n.inside()
+	return t.about(i)
 }
 
 func (t *Tree) exec(ev *tracer.Event) *Container {
@@ -205,21 +217,20 @@ func (t *Tree) exec(ev *tracer.Event) *Container {
 		t.nodes[i].ppid, t.nodes[i].startNs = ev.PPID, ev.StartNs
 		t.linkParent(i)
 	} else if ev.BootNs < t.nodes[i].readNs {
-		return t.nodes[i].inside()
+		return t.about(i)
 	}
 	n := &t.nodes[i]
 	n.uid, n.nsPID, n.cgroup = ev.UID, ev.NsPID, ev.CgroupID
 	n.setComm(ev.Comm)
 	n.flags &^= flagKernel | flagShim
-	old := n.args
-	n.args = t.argv.store(ev.Args)
-	t.argv.release(old)
+	t.recordExec(i, ev)
 	if isShimExec(ev.Comm, ev.Filename) {
 		n.flags |= flagShim
 	}
 	n.ctr = t.containerOf(i, t.cgroups.lookup(ev.CgroupID))
+	t.execRole(i)
 	t.gen++
-	return n.inside()
+	return t.about(i)
 }
 
 func (t *Tree) exit(ev *tracer.Event) *Container {
@@ -232,7 +243,7 @@ func (t *Tree) exit(ev *tracer.Event) *Container {
 		t.reparentOrphans(ev.PID, ev.Reaper)
 		return nil
 	}
-	ctr := t.nodes[i].inside()
+	ctr := t.about(i)
 	t.remove(i, ev.Reaper)
 	t.gen++
 	return ctr
@@ -250,7 +261,7 @@ func (t *Tree) rename(ev *tracer.Event) *Container {
 		n.setComm(ev.Comm)
 		t.gen++
 	}
-	return n.inside()
+	return t.about(i)
 }
 
 // deadBeforeSeed tells whether an event about a process the tree does not
@@ -259,6 +270,12 @@ func (t *Tree) rename(ev *tracer.Event) *Container {
 // It is dead, and its exit event may have been lost with the others. (After
 // the first seed no event is lost: such a process's exit event follows.)
 func (t *Tree) deadBeforeSeed(ev *tracer.Event) bool { return ev.BootNs < t.listNs }
+
+// about notes node i's role as the last event's, and returns its container.
+func (t *Tree) about(i int32) *Container {
+	t.lastRole = t.nodes[i].role
+	return t.nodes[i].inside()
+}
 
 // inside is the container the process runs in; a shim runs in none.
 func (n *node) inside() *Container {
@@ -299,6 +316,7 @@ func (t *Tree) remove(i int32, reaper uint32) {
 		t.setParent(c, reaper, pid)
 	}
 	t.unlink(i)
+	t.forgetExecs(i)
 	t.argv.release(n.args)
 	t.nodes[i] = node{parent: none, child: none, next: none, prev: none}
 	t.free = append(t.free, i)

@@ -18,6 +18,11 @@ type argRef int32
 type argBuf struct {
 	buf  []byte
 	refs int32
+	// off is where argv starts: an exec's buffer holds its filename, a NUL,
+	// then argv (see storeExec); 0 for argv alone.
+	off uint16
+	// truncated tells that argv was cut: by the kernel, or to keep history small.
+	truncated bool
 }
 
 const (
@@ -34,8 +39,19 @@ func (a *argTable) store(args []byte) argRef {
 	if len(args) == 0 {
 		return noArgs
 	}
-	n := len(args)
-	if args[n-1] != 0 {
+	return a.storeExec(nil, args, false)
+}
+
+// storeExec returns a new reference to a buffer holding filename, a NUL,
+// and a copy of args, NUL-terminated (only args when filename is nil): an
+// exec's record, of which get gives argv and filename the path.
+func (a *argTable) storeExec(filename, args []byte, truncated bool) argRef {
+	off := 0
+	if filename != nil {
+		off = len(filename) + 1
+	}
+	n := off + len(args)
+	if len(args) > 0 && args[len(args)-1] != 0 {
 		n++
 	}
 	c := argClass(n)
@@ -48,12 +64,33 @@ func (a *argTable) store(args []byte) argRef {
 		a.bufs[i].buf = make([]byte, 0, 1<<c)
 	}
 	b := &a.bufs[i]
-	b.buf = append(b.buf[:0], args...)
+	b.buf = b.buf[:0]
+	if filename != nil {
+		b.buf = append(append(b.buf, filename...), 0)
+	}
+	b.buf = append(b.buf, args...)
 	if len(b.buf) < n {
 		b.buf = append(b.buf, 0)
 	}
-	b.refs = 1
+	b.refs, b.off, b.truncated = 1, uint16(off), truncated
 	return i
+}
+
+// shrink returns a reference to i's record with argv cut to at most max
+// bytes: i itself when it is that short, else a copy, and i is released.
+func (a *argTable) shrink(i argRef, max int) argRef {
+	b := &a.bufs[i]
+	if i == noArgs || len(b.buf)-int(b.off) <= max {
+		return i
+	}
+	var name []byte
+	if b.off > 0 {
+		name = b.buf[:b.off-1]
+	}
+	args := b.buf[b.off : int(b.off)+max]
+	j := a.storeExec(name, args, true)
+	a.release(i)
+	return j
 }
 
 func (a *argTable) newEntry() argRef {
@@ -112,4 +149,13 @@ func (a *argTable) releaseAll() {
 }
 
 // get is the NUL-terminated argv of reference i.
-func (a *argTable) get(i argRef) []byte { return a.bufs[i].buf }
+func (a *argTable) get(i argRef) []byte { return a.bufs[i].buf[a.bufs[i].off:] }
+
+// filename is the exec'd path of a record storeExec made.
+func (a *argTable) filename(i argRef) []byte {
+	b := &a.bufs[i]
+	if b.off == 0 {
+		return nil
+	}
+	return b.buf[:b.off-1]
+}

@@ -57,6 +57,7 @@ func (t *Tree) seed(repair bool) error {
 		n := &t.nodes[i]
 		if n.flags&flagKernel == 0 {
 			n.ctr = t.containerOf(i, matches[i])
+			n.role = t.seedRole(i)
 		}
 	})
 	if t.root != nil {
@@ -187,6 +188,7 @@ func (t *Tree) prune() {
 	for pid, i := range t.byPID {
 		if !keep[i] {
 			delete(t.byPID, pid)
+			t.forgetExecs(i)
 			t.argv.release(t.nodes[i].args)
 			t.nodes[i] = node{parent: none, child: none, next: none, prev: none}
 			t.free = append(t.free, i)

@@ -19,7 +19,13 @@ type Process struct {
 	// runs in none; ShimOf is the container it serves.
 	Container *Container
 	ShimOf    *Container
-	Depth     int
+	// Role is what the process does for its container (RoleNone outside).
+	Role  Role
+	Depth int
+	// ExecsDropped counts the execs left out of EachExec's history.
+	ExecsDropped uint32
+	tree         *Tree
+	execs        int32
 }
 
 // Walk calls fn for every process in depth-first order, children by pid,
@@ -55,12 +61,16 @@ func (t *Tree) Walk(fn func(p *Process)) {
 		if n.flags&flagKernel == 0 {
 			p = Process{
 				PID: n.pid, PPID: n.ppid, UID: n.uid, NsPID: n.nsPID,
-				StartTime: t.clock.Wall(n.startNs),
-				StartNs:   n.startNs,
-				Comm:      n.commBytes(),
-				Args:      t.argv.get(n.args),
-				Container: n.inside(),
-				Depth:     depth,
+				StartTime:    t.clock.Wall(n.startNs),
+				StartNs:      n.startNs,
+				Comm:         n.commBytes(),
+				Args:         t.argv.get(n.args),
+				Container:    n.inside(),
+				Role:         n.role,
+				Depth:        depth,
+				ExecsDropped: n.execsDropped,
+				tree:         t,
+				execs:        n.execs,
 			}
 			if n.flags&flagShim != 0 {
 				p.ShimOf = n.ctr

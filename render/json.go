@@ -15,9 +15,15 @@ import (
 )
 
 // AppendEventJSON appends ev, in container ctr (nil if none), as one JSON
-// object and a newline: the JSON Lines format of `pstrace events`. It does
-// not allocate beyond growing dst.
+// object and a newline, with no role: see AppendEventRoleJSON.
 func AppendEventJSON(dst []byte, ev *tracer.Event, ctr *proctree.Container) []byte {
+	return AppendEventRoleJSON(dst, ev, ctr, proctree.RoleNone)
+}
+
+// AppendEventRoleJSON appends ev, in container ctr (nil if none), its
+// process having role, as one JSON object and a newline: the JSON Lines
+// format of `pstrace events`. It does not allocate beyond growing dst.
+func AppendEventRoleJSON(dst []byte, ev *tracer.Event, ctr *proctree.Container, role proctree.Role) []byte {
 	dst = append(dst, `{"type":"`...)
 	dst = append(dst, ev.Type.String()...)
 	dst = append(dst, `","time":"`...)
@@ -40,6 +46,7 @@ func AppendEventJSON(dst []byte, ev *tracer.Event, ctr *proctree.Container) []by
 	dst = appendUintField(dst, "cgroup_id", ev.CgroupID)
 	dst = append(dst, `,"container":`...)
 	dst = AppendContainerJSON(dst, ctr)
+	dst = appendRole(dst, role)
 	switch ev.Type {
 	case tracer.TypeExec:
 		dst = appendBytesField(dst, "filename", ev.Filename)
@@ -74,6 +81,16 @@ func AppendContainerJSON(dst []byte, c *proctree.Container) []byte {
 		dst = appendEngineJSON(dst, c.Engine)
 	}
 	return append(dst, '}')
+}
+
+// appendRole appends ,"role":"NAME", or null outside containers.
+func appendRole(dst []byte, role proctree.Role) []byte {
+	if role == proctree.RoleNone {
+		return append(dst, `,"role":null`...)
+	}
+	dst = append(dst, `,"role":"`...)
+	dst = append(dst, role.String()...)
+	return append(dst, '"')
 }
 
 // AppendTime appends t as RFC 3339 in UTC with nanoseconds.

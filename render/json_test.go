@@ -26,6 +26,7 @@ type jsonEvent struct {
 	NsPID         *uint32         `json:"ns_pid"`
 	CgroupID      *uint64         `json:"cgroup_id"`
 	Container     json.RawMessage `json:"container"`
+	Role          *string         `json:"role"`
 	Filename      *string         `json:"filename"`
 	FilenameRaw   []byte          `json:"filename_raw"`
 	Args          []string        `json:"args"`
@@ -106,20 +107,21 @@ func TestJSONFields(t *testing.T) {
 	exit.Type, exit.Status = tracer.TypeExit, 0x86
 	exitCtr := &proctree.Container{ID: "abc", Namespace: "moby", ShimPID: 9, Source: "shim"}
 
-	all := []string{"type", "time", "pid", "tid", "ppid", "uid", "gid", "comm", "ns_pid", "cgroup_id", "container"}
+	all := []string{"type", "time", "pid", "tid", "ppid", "uid", "gid", "comm", "ns_pid", "cgroup_id", "container", "role"}
 	tests := []struct {
 		ev   tracer.Event
 		ctr  *proctree.Container
+		role proctree.Role
 		keys []string
 	}{
-		{fork, nil, all},
-		{exec, nil, append(all, "filename", "args", "args_truncated")},
-		{exit, exitCtr, append(all, "exit_code", "signal", "core_dumped", "duration_ns")},
-		{lost, nil, []string{"type", "time", "count", "reason"}},
+		{fork, nil, proctree.RoleNone, all},
+		{exec, nil, proctree.RoleNone, append(all, "filename", "args", "args_truncated")},
+		{exit, exitCtr, proctree.RoleInit, append(all, "exit_code", "signal", "core_dumped", "duration_ns")},
+		{lost, nil, proctree.RoleNone, []string{"type", "time", "count", "reason"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.ev.Type.String(), func(t *testing.T) {
-			got, fields := decodeLine(t, AppendEventJSON(nil, &tt.ev, tt.ctr))
+			got, fields := decodeLine(t, AppendEventRoleJSON(nil, &tt.ev, tt.ctr, tt.role))
 			if len(fields) != len(tt.keys) {
 				t.Errorf("fields %v, want exactly %v", fields, tt.keys)
 			}
@@ -134,16 +136,16 @@ func TestJSONFields(t *testing.T) {
 			switch tt.ev.Type {
 			case tracer.TypeFork:
 				if *got.PID != 42 || *got.TID != 43 || *got.PPID != 1 || *got.UID != 1000 || *got.GID != 100 ||
-					*got.NsPID != 7 || *got.CgroupID != 1<<40 || *got.Comm != "sh" || string(got.Container) != "null" {
-					t.Errorf("fork: %s", AppendEventJSON(nil, &tt.ev, tt.ctr))
+					*got.NsPID != 7 || *got.CgroupID != 1<<40 || *got.Comm != "sh" || string(got.Container) != "null" || got.Role != nil {
+					t.Errorf("fork: %s", AppendEventRoleJSON(nil, &tt.ev, tt.ctr, tt.role))
 				}
 			case tracer.TypeExec:
 				if *got.Filename != "/bin/sh" || !reflect.DeepEqual(got.Args, []string{"sh"}) || !*got.ArgsTruncated {
-					t.Errorf("exec: %s", AppendEventJSON(nil, &tt.ev, tt.ctr))
+					t.Errorf("exec: %s", AppendEventRoleJSON(nil, &tt.ev, tt.ctr, tt.role))
 				}
 			case tracer.TypeExit:
-				if *got.ExitCode != 0 || *got.Signal != 6 || !*got.CoreDumped || *got.DurationNs != 3e9 {
-					t.Errorf("exit: %s", AppendEventJSON(nil, &tt.ev, tt.ctr))
+				if *got.ExitCode != 0 || *got.Signal != 6 || !*got.CoreDumped || *got.DurationNs != 3e9 || got.Role == nil || *got.Role != "init" {
+					t.Errorf("exit: %s", AppendEventRoleJSON(nil, &tt.ev, tt.ctr, tt.role))
 				}
 				var c proctree.Container
 				if err := json.Unmarshal(got.Container, &c); err != nil || c != *tt.ctr {

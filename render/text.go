@@ -71,6 +71,12 @@ func appendColumns(dst []byte, time []byte, event string, pid, ppid, comm []byte
 
 // Append appends ev's line; ctr is the process's container, nil if none.
 func (w EventText) Append(dst []byte, ev *tracer.Event, ctr *proctree.Container) []byte {
+	return w.AppendRole(dst, ev, ctr, proctree.RoleNone)
+}
+
+// AppendRole appends ev's line, its process in container ctr (nil if none)
+// with role, which follows the container's name.
+func (w EventText) AppendRole(dst []byte, ev *tracer.Event, ctr *proctree.Container, role proctree.Role) []byte {
 	var colour string
 	if w.Colour {
 		colour = typeColours[ev.Type]
@@ -118,6 +124,10 @@ func (w EventText) Append(dst []byte, ev *tracer.Event, ctr *proctree.Container)
 		}
 		dst = append(dst, "[container "...)
 		dst = appendEscaped(dst, []byte(containerLabel(c)))
+		if role != proctree.RoleNone {
+			dst = append(dst, ' ')
+			dst = append(dst, role.String()...)
+		}
 		dst = append(dst, ']')
 	}
 	return append(dst, '\n')

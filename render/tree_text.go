@@ -12,6 +12,11 @@ import (
 // highlighted and those gone since the last frame are shown struck through,
 // once; elsewhere frames follow one another, separated by a line.
 type TreeView struct {
+	// Keep, when set, chooses the processes shown; their depth then counts
+	// the processes shown above them.
+	Keep func(p *proctree.Process) bool
+	// Width, when positive, cuts text lines to that many columns.
+	Width     int
 	json, tty bool
 	users     *userNames
 	buf       []byte
@@ -53,12 +58,16 @@ func NewTreeView(json, tty bool) *TreeView {
 func (v *TreeView) Frame(tree *proctree.Tree, now time.Time) []byte {
 	v.frames++
 	if v.json {
-		v.buf = AppendTreeJSON(v.buf[:0], tree, now)
+		v.buf = appendTreeJSON(v.buf[:0], tree, now, v.Keep)
 		return v.buf
 	}
 	var rows []treeRow
-	tree.Walk(func(p *proctree.Process) {
-		rows = append(rows, treeRow{procKey{p.PID, p.StartNs}, v.appendRow(nil, p)})
+	containers := map[proctree.Container]bool{}
+	walkShown(tree, v.Keep, func(p *proctree.Process) {
+		rows = append(rows, treeRow{procKey{p.PID, p.StartNs}, cutLine(v.appendRow(nil, p), v.Width)})
+		if c := p.Container; c != nil {
+			containers[proctree.Container{ID: c.ID, Namespace: c.Namespace}] = true
+		}
 	})
 	dst := v.buf[:0]
 	switch {
@@ -67,7 +76,8 @@ func (v *TreeView) Frame(tree *proctree.Tree, now time.Time) []byte {
 	case v.frames > 1:
 		dst = append(dst, treeSeparator...)
 	}
-	dst = append(dst, treeHeader...)
+	dst = append(dst, cutLine(appendSummary(nil, tree, len(rows), len(containers)), v.Width)...)
+	dst = append(dst, cutLine([]byte(treeHeader), v.Width)...)
 	v.marked = false
 	if v.tty && v.frames > 1 {
 		dst = v.appendChanges(dst, rows)
@@ -76,16 +86,56 @@ func (v *TreeView) Frame(tree *proctree.Tree, now time.Time) []byte {
 			dst = append(dst, r.line...)
 		}
 	}
-	if lost := tree.Lost(); lost > 0 {
-		dst = append(dst, "("...)
-		dst = strconv.AppendUint(dst, lost, 10)
-		dst = append(dst, " events lost; the tree was read again from /proc "...)
-		dst = strconv.AppendUint(dst, tree.Repairs(), 10)
-		dst = append(dst, " times)\n"...)
-	}
 	v.prev = rows
 	v.buf = dst
 	return dst
+}
+
+// appendSummary writes the frame's first line: how many processes and
+// containers it shows, and the events lost, if any.
+func appendSummary(dst []byte, tree *proctree.Tree, procs, containers int) []byte {
+	dst = appendCount(dst, procs, "process", "processes")
+	dst = append(dst, ", "...)
+	dst = appendCount(dst, containers, "container", "containers")
+	if lost := tree.Lost(); lost > 0 {
+		dst = append(dst, ", "...)
+		dst = appendCount(dst, int(lost), "event lost", "events lost")
+		dst = append(dst, " (the tree was read again from /proc "...)
+		dst = appendCount(dst, int(tree.Repairs()), "time", "times")
+		dst = append(dst, ')')
+	}
+	return append(dst, '\n')
+}
+
+func appendCount(dst []byte, n int, one, many string) []byte {
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	dst = append(dst, ' ')
+	if n == 1 {
+		return append(dst, one...)
+	}
+	return append(dst, many...)
+}
+
+// walkShown calls fn for each process keep accepts (every one when keep
+// is nil), in Walk's order, its depth counted among the processes shown.
+func walkShown(t *proctree.Tree, keep func(*proctree.Process) bool, fn func(*proctree.Process)) {
+	if keep == nil {
+		t.Walk(fn)
+		return
+	}
+	var shown []int // Walk's depths of the shown ancestors of the process
+	t.Walk(func(p *proctree.Process) {
+		for len(shown) > 0 && shown[len(shown)-1] >= p.Depth {
+			shown = shown[:len(shown)-1]
+		}
+		if !keep(p) {
+			return
+		}
+		depth := p.Depth
+		p.Depth = len(shown)
+		shown = append(shown, depth)
+		fn(p)
+	})
 }
 
 // appendChanges writes rows with new processes highlighted, and each
@@ -156,6 +206,7 @@ func (v *TreeView) appendRow(dst []byte, p *proctree.Process) []byte {
 		}
 		dst = append(dst, ` \_ `...)
 	}
+	dst = appendExecChain(dst, p)
 	if len(p.Args) == 0 {
 		dst = append(dst, '[')
 		dst = appendEscaped(dst, p.Comm)

@@ -48,7 +48,8 @@ func TestTreeViewMarksChanges(t *testing.T) {
 	second := string(v.Frame(tree, time.Now()))
 	lines := strings.Split(second, "\n")
 	want := []struct{ prefix, text string }{
-		{ansiClear, "PID USER"},
+		{ansiClear, "3 processes, 0 containers"},
+		{"", "PID USER"},
 		{"", "/sbin/init"},
 		{"", `\_ sh -c x`},
 		{ansiGone, `\_ sh -c x`},   // 11, gone, where it was
@@ -75,10 +76,11 @@ func TestTreeViewSeparatesFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := NewTreeView(false, false)
-	if got := string(v.Frame(tree, time.Now())); got != treeHeader {
+	const empty = "0 processes, 0 containers\n" + treeHeader
+	if got := string(v.Frame(tree, time.Now())); got != empty {
 		t.Errorf("first frame %q", got)
 	}
-	if got := string(v.Frame(tree, time.Now())); got != treeSeparator+treeHeader {
+	if got := string(v.Frame(tree, time.Now())); got != treeSeparator+empty {
 		t.Errorf("second frame %q", got)
 	}
 }

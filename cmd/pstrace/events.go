@@ -16,7 +16,7 @@ import (
 )
 
 func eventsCommand() *cli.Command {
-	flags := append(append(tracerFlags(), scopeFlags()...), engineFlags()...)
+	flags := append(append(append(tracerFlags(), scopeFlags()...), engineFlags()...), containerFlags()...)
 	return &cli.Command{
 		Name:  "events",
 		Usage: "print every process fork, exec and exit as it happens",
@@ -37,6 +37,8 @@ type eventWriter struct {
 	json  bool
 	text  render.EventText
 	types map[tracer.Type]bool
+	tree  *proctree.Tree
+	only  *containerFilter // nil: every container
 	buf   []byte
 }
 
@@ -57,6 +59,9 @@ func newEventWriter(c *cli.Context) (*eventWriter, error) {
 		return nil, err
 	}
 	w.types = types
+	if w.only, err = newContainerFilter(c); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -84,13 +89,18 @@ func (w *eventWriter) header() error {
 }
 
 func (w *eventWriter) event(ev *tracer.Event, ctr *proctree.Container) error {
-	if !w.types[ev.Type] {
+	return w.eventAs(ev, ctr, w.tree.LastRole())
+}
+
+// eventAs writes ev, whose process had role.
+func (w *eventWriter) eventAs(ev *tracer.Event, ctr *proctree.Container, role proctree.Role) error {
+	if !w.types[ev.Type] || (ev.Type != tracer.TypeLost && !w.only.keeps(ctr, role)) {
 		return nil
 	}
 	if w.json {
-		w.buf = render.AppendEventJSON(w.buf[:0], ev, ctr)
+		w.buf = render.AppendEventRoleJSON(w.buf[:0], ev, ctr, role)
 	} else {
-		w.buf = w.text.Append(w.buf[:0], ev, ctr)
+		w.buf = w.text.AppendRole(w.buf[:0], ev, ctr, role)
 	}
 	if _, err := w.out.Write(w.buf); err != nil {
 		return writeErr("events", err)
@@ -131,11 +141,15 @@ func runEvents(c *cli.Context) error {
 	}
 	defer m.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
+		w.tree = s.Tree()
+		if err := w.only.checkUnique(w.tree); err != nil {
+			return nil, err
+		}
 		names := newEngineNames(c)
 		if !stdout {
-			return x.with(names, m, namedSinks(names, m.with(s)...))
+			return x.with(s, names, m, namedSinks(names, m.with(s)...))
 		}
-		sinks, err := x.with(names, m, namedSinks(names, m.with(s, holdForNames(names, w))...))
+		sinks, err := x.with(s, names, m, namedSinks(names, m.with(s, holdForNames(names, w.tree, w, drainInterval(c)))...))
 		return sinks, errors.Join(err, w.header())
 	})
 }

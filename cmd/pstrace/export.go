@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -12,6 +13,7 @@ import (
 	"github.com/pstrace/pstrace/internal/otlp"
 	"github.com/pstrace/pstrace/internal/version"
 	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/session"
 	"github.com/pstrace/pstrace/tracer"
 )
 
@@ -38,7 +40,10 @@ func (h *headerFlag) Set(v string) error {
 func (h *headerFlag) String() string { return strings.Join(h.values, ", ") }
 
 // exportConfig is the export flags, checked; nil without --otlp-endpoint.
-type exportConfig struct{ cfg otlp.Config }
+type exportConfig struct {
+	cfg      otlp.Config
+	interval time.Duration // the drain interval, the most an event is held for names
+}
 
 // parseExport reads the export flags, before anything is loaded.
 func parseExport(c *cli.Context) (*exportConfig, error) {
@@ -81,13 +86,13 @@ func parseExport(c *cli.Context) (*exportConfig, error) {
 	if cfg.QueueSize < 1 {
 		return nil, fmt.Errorf("--otlp-queue-size %d: must be at least 1", cfg.QueueSize)
 	}
-	return &exportConfig{cfg}, nil
+	return &exportConfig{cfg, drainInterval(c)}, nil
 }
 
 // with returns sinks and, when export is on, the export sink after them,
 // its events held for the engines' names as stdout's are. The metrics
 // sink, if any, is among sinks already: the export reports through it.
-func (x *exportConfig) with(names *engineNames, m *metricsConfig, sinks []sink) ([]sink, error) {
+func (x *exportConfig) with(ss *session.Session, names *engineNames, m *metricsConfig, sinks []sink) ([]sink, error) {
 	if x == nil {
 		return sinks, nil
 	}
@@ -95,7 +100,7 @@ func (x *exportConfig) with(names *engineNames, m *metricsConfig, sinks []sink) 
 	if err != nil {
 		return sinks, fmt.Errorf("--otlp-endpoint: %w", err)
 	}
-	s := &exportSink{x: e}
+	s := &exportSink{x: e, tree: ss.Tree()}
 	if mx := m.exportMetrics(); mx != nil {
 		s.metrics = mx
 		mx.QueueCapacity.Set(float64(e.Stats().Capacity))
@@ -103,13 +108,14 @@ func (x *exportConfig) with(names *engineNames, m *metricsConfig, sinks []sink) 
 			s.dropped[r] = mx.Dropped.WithLabelValues(otlp.DropReason(r).String())
 		}
 	}
-	return append(sinks, holdForNames(names, s)), nil
+	return append(sinks, holdForNames(names, s.tree, s, x.interval)), nil
 }
 
 // exportSink queues every event for export, and passes the exporter's
 // counts on to the metrics at each drain.
 type exportSink struct {
 	x       *otlp.Exporter
+	tree    *proctree.Tree  // says each event's role
 	metrics *metrics.Export // nil without --metrics-addr
 	dropped [otlp.NumDropReasons]prometheus.Counter
 	// What the metrics have been told.
@@ -118,7 +124,12 @@ type exportSink struct {
 }
 
 func (s *exportSink) event(ev *tracer.Event, ctr *proctree.Container) error {
-	s.x.Enqueue(ev, ctr)
+	return s.eventAs(ev, ctr, s.tree.LastRole())
+}
+
+// eventAs queues ev, whose process had role; it never blocks.
+func (s *exportSink) eventAs(ev *tracer.Event, ctr *proctree.Container, role proctree.Role) error {
+	s.x.Enqueue(ev, ctr, role)
 	return nil
 }
 

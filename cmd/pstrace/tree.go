@@ -15,7 +15,7 @@ import (
 )
 
 func treeCommand() *cli.Command {
-	flags := append(append(tracerFlags(), scopeFlags()...), engineFlags()...)
+	flags := append(append(append(tracerFlags(), scopeFlags()...), engineFlags()...), containerFlags()...)
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
@@ -23,6 +23,7 @@ func treeCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text (like ps fauxw) or json (one snapshot per line)"},
 			&cli.BoolFlag{Name: "once", Usage: "print one snapshot and exit"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "redraw at most this often when the tree changes"},
+			wideFlag(),
 		),
 		OnUsageError: usageError,
 		Action:       runTree,
@@ -42,6 +43,8 @@ type treeWriter struct {
 	drawn    bool
 	names    *engineNames // nil with --no-engine
 	waited   int          // drains the first frame waited for names
+	only     *containerFilter
+	wide     bool
 }
 
 func newTreeWriter(c *cli.Context) (*treeWriter, error) {
@@ -61,7 +64,13 @@ func newTreeWriter(c *cli.Context) (*treeWriter, error) {
 		return nil, fmt.Errorf("--interval %v: must be positive", w.interval)
 	}
 	w.view = render.NewTreeView(json, isTerminal(os.Stdout))
-	return w, nil
+	w.wide = c.Bool("wide")
+	only, err := newContainerFilter(c)
+	if only != nil {
+		w.only = only
+		w.view.Keep = func(p *proctree.Process) bool { return only.keeps(p.Container, p.Role) }
+	}
+	return w, err
 }
 
 func (w *treeWriter) event(*tracer.Event, *proctree.Container) error { return nil }
@@ -78,6 +87,7 @@ func (w *treeWriter) drain() error {
 		return nil
 	}
 	w.lastGen, w.lastDraw, w.drawn = w.tree.Gen(), time.Now(), true
+	w.view.Width = lineWidth(os.Stdout, w.wide)
 	if _, err := w.out.Write(w.view.Frame(w.tree, w.lastDraw)); err != nil {
 		return writeErr("the tree", err)
 	}
@@ -118,10 +128,13 @@ func runTree(c *cli.Context) error {
 	}
 	defer m.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
+		if err := w.only.checkUnique(s.Tree()); err != nil {
+			return nil, err
+		}
 		w.tree, w.names = s.Tree(), newEngineNames(c)
 		if !stdout {
-			return x.with(w.names, m, namedSinks(w.names, m.with(s)...))
+			return x.with(s, w.names, m, namedSinks(w.names, m.with(s)...))
 		}
-		return x.with(w.names, m, namedSinks(w.names, m.with(s, w)...))
+		return x.with(s, w.names, m, namedSinks(w.names, m.with(s, w)...))
 	})
 }

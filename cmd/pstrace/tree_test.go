@@ -181,9 +181,10 @@ func TestTreeOncePIDText(t *testing.T) {
 		t.Fatalf("pstrace tree: %v", err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "    PID USER") {
-		t.Fatalf("want a header, the forker and its child, got:\n%s", out)
+	if len(lines) != 4 || lines[0] != "2 processes, 0 containers" || !strings.HasPrefix(lines[1], "    PID USER") {
+		t.Fatalf("want the counts, a header, the forker and its child, got:\n%s", out)
 	}
+	lines = lines[1:]
 	if !strings.HasPrefix(strings.TrimSpace(lines[1]), fmt.Sprint(f.pid)) || !strings.HasSuffix(lines[1], " forker") {
 		t.Errorf("forker's line: %q", lines[1])
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pstrace/pstrace/deploy/manifest"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // cgroup2Dir is where this host mounts its cgroup2 root: /sys/fs/cgroup on
@@ -34,7 +35,7 @@ func cgroup2Dir(t *testing.T) string {
 func TestContainerdPrivateCgroupNamespace(t *testing.T) {
 	requireEngines(t)
 	root := cgroup2Dir(t)
-	cgroup := "/" + idPrefix + "cgns-" + randomID()
+	cgroup := "/" + testutil.TestPrefix + "cgns-" + randomID()
 	dir := filepath.Join(root, cgroup)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)

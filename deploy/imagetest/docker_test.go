@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pstrace/pstrace/deploy/manifest"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // dockerFlags turns the DaemonSet's `ctr run` flags into `docker run`'s for
@@ -91,7 +92,7 @@ func TestDockerFallbackTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	cidfile := t.TempDir() + "/cid"
-	args := append([]string{"run", "--rm", "--label", testLabel, "--cidfile", cidfile}, flags...)
+	args := append([]string{"run", "--rm", "--label", testutil.TestLabel, "--cidfile", cidfile}, flags...)
 	args = append(args, imageTag, "tree", "--once", "--format", "json")
 	cmd := exec.Command("docker", args...)
 	var stderr strings.Builder

@@ -25,11 +25,6 @@ import (
 
 const (
 	manifestDir = "../kubernetes"
-	// engine.sh down removes containers with this id prefix or label.
-	idPrefix   = "pstrace-test-"
-	testLabel  = "pstrace-test"
-	testImage  = "pstrace-test:busybox"
-	engineHint = "start the engines with scripts/engine.sh up"
 	// procPidInitIno is the inode of the initial pid namespace.
 	procPidInitIno = 0xEFFFFFFC
 )
@@ -66,9 +61,9 @@ func requireEngines(t *testing.T) {
 	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil || st.Ino != procPidInitIno {
 		testutil.Unavailable(t, "not in the host's pid namespace")
 	}
-	for _, c := range [][]string{{"docker", "version", "--format", "{{.Server.Version}}"}, {"ctr", "version"}, {"docker", "image", "inspect", testImage}} {
+	for _, c := range [][]string{{"docker", "version", "--format", "{{.Server.Version}}"}, {"ctr", "version"}, {"docker", "image", "inspect", testutil.TestImage}} {
 		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
-			testutil.Unavailable(t, "%s: %v (%s): %s", strings.Join(c, " "), err, engineHint, lastLine(out))
+			testutil.Unavailable(t, "%s: %v (%s): %s", strings.Join(c, " "), err, "start the engines with scripts/engine.sh up", lastLine(out))
 		}
 	}
 }
@@ -112,8 +107,8 @@ func ctrRun(t *testing.T, o manifest.CtrOptions, args ...string) (*exec.Cmd, str
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := idPrefix + randomID()
-	argv := append([]string{"-n", "default", "run", "--rm", "--label", testLabel + "=1"}, flags...)
+	id := testutil.TestPrefix + randomID()
+	argv := append([]string{"-n", "default", "run", "--rm", "--label", testutil.TestLabel + "=1"}, flags...)
 	argv = append(argv, ref, id, "/pstrace")
 	t.Cleanup(func() {
 		exec.Command("ctr", "-n", "default", "tasks", "kill", "-s", "SIGKILL", id).Run()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pstrace/pstrace/deploy/manifest"
 	"github.com/pstrace/pstrace/internal/procfs"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // hangGuard fails a wait that has clearly hung; it is no performance limit.
@@ -137,7 +138,7 @@ func TestContainerdSeesHostEvents(t *testing.T) {
 
 	cidfile := filepath.Join(t.TempDir(), "cid")
 	inside := "pstrace-inside-" + randomID()
-	run := exec.Command("docker", "run", "--rm", "--label", testLabel, "--cidfile", cidfile, testImage, "/bin/sh", "-c", "/bin/true "+inside)
+	run := exec.Command("docker", "run", "--rm", "--label", testutil.TestLabel, "--cidfile", cidfile, testutil.TestImage, "/bin/sh", "-c", "/bin/true "+inside)
 	if out, err := run.CombinedOutput(); err != nil {
 		t.Fatalf("docker run: %v: %s", err, out)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
 )
 
@@ -21,7 +22,7 @@ func BenchmarkOTLPRecord(b *testing.B) {
 	var enc encoder
 	buf := make([]byte, 0, 4096)
 	for k := range events {
-		buf = enc.appendRecord(buf[:0], &events[k], nil)
+		buf = enc.appendRecord(buf[:0], &events[k], nil, proctree.RoleNone)
 	}
 	i := 0
 	b.ReportAllocs()
@@ -29,7 +30,7 @@ func BenchmarkOTLPRecord(b *testing.B) {
 	runtime.ReadMemStats(&m)
 	mallocs := m.Mallocs
 	for b.Loop() {
-		buf = enc.appendRecord(buf[:0], &events[i], nil)
+		buf = enc.appendRecord(buf[:0], &events[i], nil, proctree.RoleNone)
 		if i++; i == len(events) {
 			i = 0
 		}

@@ -54,15 +54,15 @@ type encoder struct {
 }
 
 // appendRecord appends ev to dst as one ScopeLogs.log_records field.
-func (e *encoder) appendRecord(dst []byte, ev *tracer.Event, ctr *proctree.Container) []byte {
-	e.rec = e.encode(e.rec[:0], ev, ctr)
+func (e *encoder) appendRecord(dst []byte, ev *tracer.Event, ctr *proctree.Container, role proctree.Role) []byte {
+	e.rec = e.encode(e.rec[:0], ev, ctr, role)
 	dst = appendVarint(dst, protowire.EncodeTag(fScopeLogsRecords, protowire.BytesType))
 	dst = appendVarint(dst, uint64(len(e.rec)))
 	return append(dst, e.rec...)
 }
 
 // encode writes the LogRecord message of ev.
-func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container) []byte {
+func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container, role proctree.Role) []byte {
 	ns := uint64(ev.Time.UnixNano())
 	b = appendVarint(b, protowire.EncodeTag(fRecordTime, protowire.Fixed64Type))
 	b = protowire.AppendFixed64(b, ns)
@@ -106,6 +106,9 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container) []
 		b = appendStr(b, f, keyContainerNS, bytesOf(ctr.Namespace))
 		b = appendInt(b, f, keyShimPID, int64(ctr.ShimPID))
 		b = appendStr(b, f, keySource, bytesOf(ctr.Source))
+		if role != proctree.RoleNone {
+			b = appendStr(b, f, keyRole, bytesOf(role.String()))
+		}
 		if ctr.Engine != nil {
 			b = appendEngine(b, f, ctr.Engine)
 		}

@@ -54,7 +54,11 @@ func decode(t *testing.T, evs []*tracer.Event, ctr *proctree.Container) plog.Log
 	var enc encoder
 	buf := make([]byte, f.headroom())
 	for _, ev := range evs {
-		buf = enc.appendRecord(buf, ev, ctr)
+		role := proctree.RoleNone
+		if ctr != nil {
+			role = proctree.RoleExec
+		}
+		buf = enc.appendRecord(buf, ev, ctr, role)
 	}
 	req := plogotlp.NewExportRequest()
 	if err := req.UnmarshalProto(f.wrap(buf, f.headroom())); err != nil {
@@ -94,7 +98,7 @@ func TestRecordsDecode(t *testing.T) {
 			"process.vpid": int64(7), "process.real_user.id": int64(1000), "pstrace.process.real_group.id": int64(1001),
 			"pstrace.process.cgroup.id": int64(1234), "process.creation.time": "2026-11-30T04:05:06.123456789Z",
 			"container.id": "0123456789abcdef", "pstrace.container.namespace": "k8s.io", "pstrace.container.shim_pid": int64(42),
-			"pstrace.container.source": "shim", "container.name": "web", "container.image.name": "registry.local:5000/web",
+			"pstrace.container.source": "shim", "pstrace.process.role": "exec", "container.name": "web", "container.image.name": "registry.local:5000/web",
 			"container.image.tags": []any{"1.27"}, "container.image.id": "sha256:abcd", "pstrace.container.confirmed": true,
 			"container.label.io.kubernetes.pod.name": "web-7f9", "container.label.io.kubernetes.pod.namespace": "shop",
 			"container.label.io.kubernetes.pod.uid": "uid-1", "container.label.io.kubernetes.container.name": "web",
@@ -196,7 +200,7 @@ func equalRaw(a, b any) bool {
 func TestNoContainer(t *testing.T) {
 	logs := decode(t, testEvents()[:1], nil)
 	attrs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes()
-	for _, k := range []string{keyContainerID, keyContainerNS, keyShimPID, keySource, keyName, keyPodName} {
+	for _, k := range []string{keyContainerID, keyContainerNS, keyShimPID, keySource, keyRole, keyName, keyPodName} {
 		if _, ok := attrs.Get(k); ok {
 			t.Errorf("%s set outside a container", k)
 		}
@@ -211,7 +215,7 @@ func TestEncodeAllocs(t *testing.T) {
 	allocs := testing.AllocsPerRun(100, func() {
 		buf = buf[:0]
 		for _, ev := range evs {
-			buf = enc.appendRecord(buf, ev, testCtr)
+			buf = enc.appendRecord(buf, ev, testCtr, proctree.RoleExec)
 		}
 	})
 	if allocs != 0 {

@@ -127,14 +127,15 @@ func newExporter(cfg Config, tr transport) *Exporter {
 // Stats returns the exporter's live counters.
 func (x *Exporter) Stats() *Stats { return &x.stats }
 
-// Enqueue adds ev, in container ctr (nil if none), to the current batch. It
-// copies what it needs from ev and never blocks.
-func (x *Exporter) Enqueue(ev *tracer.Event, ctr *proctree.Container) {
+// Enqueue adds ev, of a process in container ctr (nil if none) having
+// role, to the current batch. It copies what it needs from ev and never
+// blocks.
+func (x *Exporter) Enqueue(ev *tracer.Event, ctr *proctree.Container, role proctree.Role) {
 	b := x.cur
 	if b.n == 0 {
 		b.since = time.Now()
 	}
-	b.buf = x.enc.appendRecord(b.buf, ev, ctr)
+	b.buf = x.enc.appendRecord(b.buf, ev, ctr, role)
 	b.n++
 	x.stats.Queued.Add(1)
 	if b.n >= x.batchRecords || len(b.buf)-x.headroom >= batchBytes {

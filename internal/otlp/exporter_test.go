@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pstrace/pstrace/proctree"
 )
 
 // With the receiver down, Enqueue goes on without blocking, the queue stays
@@ -28,7 +30,7 @@ func TestOverflowCounted(t *testing.T) {
 	exec := testEvents()[1]
 	const n = 20 * 512
 	for range n {
-		x.Enqueue(exec, testCtr)
+		x.Enqueue(exec, testCtr, proctree.RoleExec)
 	}
 	x.Drain()
 	s := x.Stats()

@@ -27,6 +27,7 @@ const (
 	keyContainerNS  = "pstrace.container.namespace"
 	keyShimPID      = "pstrace.container.shim_pid"
 	keySource       = "pstrace.container.source"
+	keyRole         = "pstrace.process.role"
 	keyName         = "container.name"
 	keyImage        = "container.image.name"
 	keyImageTags    = "container.image.tags"
@@ -78,6 +79,7 @@ var Mapping = []Field{
 	{keyContainerNS, "string", "fork, exec, exit, rename in a container", "`container.namespace`", "containerd namespace (`moby`, `k8s.io`, ...)"},
 	{keyShimPID, "int", "fork, exec, exit, rename in a container", "`container.shim_pid`", "pid of the container's shim, 0 when its cgroup named it"},
 	{keySource, "string", "fork, exec, exit, rename in a container", "`container.source`", "`shim` or `cgroup`: what attributed it"},
+	{keyRole, "string", "fork, exec, exit, rename under a shim", "`role`", "`shim`, `runtime`, `init` or `exec`: what the process does for the container"},
 	{keyName, "string", "fork, exec, exit, rename in a container the engines name", "`container.name`", "the name the user gave the container"},
 	{keyImage, "string", "fork, exec, exit, rename in a container the engines name", "`container.image`", "the image's name, without its tag or digest"},
 	{keyImageTags, "string[]", "fork, exec, exit, rename in a container the engines name", "`container.image`", "the image's tag, when the user wrote one"},

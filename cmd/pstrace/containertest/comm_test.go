@@ -5,13 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // A busybox container's init re-execs busybox through /proc/self/exe and
 // renames itself to its applet: the live tree's command names are /proc's,
 // for every process of the container, as its pids and parents are.
 func TestDockerTreeCommIsProcs(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	w := watchTree(t)
 	id := dockerRunDetached(t, nil, "sh", "-c", "sleep 300 & exec sleep 301")
 	initPID, _ := containerInit(t, id)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pstrace/pstrace/internal/promtest"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // Sizes of the storm the test starts on the host.
@@ -28,7 +29,7 @@ const (
 // pstrace printed for it; the series goes once the container has been gone
 // for --metrics-container-ttl, and promtool finds nothing to say of a scrape.
 func TestDockerMetricsScrapedByPrometheus(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	addr := freeAddr(t)
 	s := watchEvents(t, "--metrics-addr", addr, "--metrics-container-ttl", "5s")
 	metricsURL := "http://" + addr + "/metrics"
@@ -62,7 +63,7 @@ func TestDockerMetricsScrapedByPrometheus(t *testing.T) {
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	runQuiet(t, "docker", "run", "--name", name, "--label", testLabel, "--cidfile", cidfile, testImage,
+	runQuiet(t, "docker", "run", "--name", name, "--label", testutil.TestLabel, "--cidfile", cidfile, testutil.TestImage,
 		"sh", "-c", "for i in 1 2 3; do /bin/true; done; sleep 1; : "+name)
 	cid, err := os.ReadFile(cidfile)
 	if err != nil || len(cid) != 64 {

@@ -1,7 +1,6 @@
 package containertest
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,8 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/hostcgroup"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // named is what the engines add to the "container" object.
@@ -70,27 +71,27 @@ func checkNamed(t *testing.T, s *eventStream, id string, want named) {
 // A `docker run --rm` that lives a few milliseconds is named in every one
 // of its own events, from its runtime's first process on.
 func TestDockerNamesInEvents(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	s := watchEvents(t)
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testLabel,
-		"--label", "com.docker.compose.service=web", testImage, "sh", "-c", "/bin/true; : "+name)
+	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
+		"--label", "com.docker.compose.service=web", testutil.TestImage, "sh", "-c", "/bin/true; : "+name)
 	s.sync()
 	id, err := os.ReadFile(cidfile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testImage)
-	checkNamed(t, s, string(id), named{Name: name, Image: testImage, ImageID: imageID,
+	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
+	checkNamed(t, s, string(id), named{Name: name, Image: testutil.TestImage, ImageID: imageID,
 		Labels: map[string]string{"com.docker.compose.service": "web"}})
 }
 
 // A containerd container with CRI-shaped labels, as a kubelet makes, has
 // its pod's name and namespace in its events.
 func TestContainerdNamesInEvents(t *testing.T) {
-	rootfs := requireContainerd(t)
+	rootfs := testutil.RequireContainerd(t)
 	s := watchEvents(t)
 	id := uniqueName(t)
 	removeCtrOnCleanup(t, id)
@@ -105,14 +106,14 @@ func TestContainerdNamesInEvents(t *testing.T) {
 // above it and no such container in Docker, is attributed from the cgroup
 // name but reported unconfirmed.
 func TestDockerFakeCgroupUnconfirmed(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	root := cgroup2Mount(t)
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
 	}
 	id := hex.EncodeToString(b[:])
-	parent := filepath.Join(root, ctrNamePrefix+id[:8])
+	parent := filepath.Join(root, testutil.TestPrefix+id[:8])
 	dir := filepath.Join(parent, "docker-"+id+".scope")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -120,7 +121,33 @@ func TestDockerFakeCgroupUnconfirmed(t *testing.T) {
 	t.Cleanup(func() { os.Remove(dir); os.Remove(parent) })
 
 	s := watchEvents(t)
-	// The shell waits on stdin until it is in the cgroup, then runs a child there.
+	// Events wait for an engine's answer at most a drain interval: the first
+	// shell's may go out before it, the second's, a drain or more later, not.
+	runInCgroup(t, dir, id)
+	s.sync()
+	first := len(namesOf(t, s, id))
+	runInCgroup(t, dir, id)
+	s.sync()
+	all := namesOf(t, s, id)
+	unconfirmed := false
+	for i, got := range all {
+		if got.Source != "cgroup" || got.Name != "" || (got.Confirmed != nil && *got.Confirmed) {
+			t.Errorf("event in a fake container's cgroup: source %s, name %q, confirmed %s; want source cgroup, no name, not confirmed",
+				got.Source, got.Name, confirmedString(got.Confirmed))
+		}
+		switch {
+		case got.Confirmed != nil:
+			unconfirmed = true
+		case unconfirmed || i >= first:
+			t.Errorf("event %d of %d in a fake container's cgroup: confirmed absent after the engines answered (the second shell's start at %d)", i, len(all), first)
+		}
+	}
+}
+
+// runInCgroup runs a shell in the cgroup dir, which runs a child there.
+func runInCgroup(t *testing.T, dir, id string) {
+	t.Helper()
+	// The shell waits on stdin until it is in the cgroup.
 	sh := exec.Command("/bin/sh", "-c", "read x; /bin/true; : "+id)
 	stdin, err := sh.StdinPipe()
 	if err != nil {
@@ -129,9 +156,9 @@ func TestDockerFakeCgroupUnconfirmed(t *testing.T) {
 	if err := sh.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer sh.Wait()
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(sh.Process.Pid)), 0); err != nil {
 		sh.Process.Kill()
+		sh.Wait()
 		t.Fatalf("moving the shell into %s: %v", dir, err)
 	}
 	stdin.Write([]byte("go\n"))
@@ -139,43 +166,24 @@ func TestDockerFakeCgroupUnconfirmed(t *testing.T) {
 	if err := sh.Wait(); err != nil {
 		t.Fatalf("the shell in the fake container's cgroup: %v", err)
 	}
-	s.sync()
-	for _, got := range namesOf(t, s, id) {
-		if got.Source != "cgroup" || got.Confirmed == nil || *got.Confirmed || got.Name != "" {
-			t.Errorf("event in a fake container's cgroup: source %s, name %q, confirmed %s; want source cgroup, no name, confirmed false",
-				got.Source, got.Name, confirmedString(got.Confirmed))
-		}
-	}
 }
 
-// cgroup2Mount is where the cgroup2 file system is mounted.
+// cgroup2Mount is where the host's cgroup2 file system is mounted.
 func cgroup2Mount(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
+	v, err := hostcgroup.Find("/proc/self/mountinfo", "/proc/self/cgroup")
+	if err != nil || v.Mount == "" {
+		t.Fatalf("no cgroup2 file system mounted (%v)", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS... - FSTYPE SOURCE SUPER
-		fields := strings.Fields(sc.Text())
-		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" {
-				return fields[4]
-			}
-		}
-	}
-	t.Fatalf("no cgroup2 file system mounted")
-	return ""
+	return v.Mount
 }
 
 // The tree's CONTAINER column shows a container's name, not its id.
 func TestDockerNameInTreeText(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
-	id := run(t, "docker", "run", "-d", "--name", name, "--label", testLabel, testImage, "sleep", "600")
+	id := run(t, "docker", "run", "-d", "--name", name, "--label", testutil.TestLabel, testutil.TestImage, "sleep", "600")
 	initPID, _ := containerInit(t, id)
 	out := pstraceOnce(t, "tree", "--once")
 	prefix := fmt.Sprintf("%7d ", initPID)
