@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -127,29 +126,22 @@ func runEvents(c *cli.Context) error {
 		return err
 	}
 	scope.Comms = c.StringSlice("comm")
-	stdout, err := toStdout(c)
+	o, err := parseOutputs(c)
 	if err != nil {
 		return err
 	}
-	x, err := parseExport(c)
-	if err != nil {
-		return err
-	}
-	m, err := listenMetrics(c)
-	if err != nil {
-		return err
-	}
-	defer m.abandon()
+	defer o.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
 		w.tree = s.Tree()
 		if err := w.only.checkUnique(w.tree); err != nil {
 			return nil, err
 		}
-		names := newEngineNames(c)
-		if !stdout {
-			return x.with(s, names, m, namedSinks(names, m.with(s)...))
+		sinks, err := o.sinks(c, s, func(names *engineNames) sink {
+			return holdForNames(names, w.tree, w, drainInterval(c))
+		})
+		if err == nil && o.stdout {
+			err = w.header()
 		}
-		sinks, err := x.with(s, names, m, namedSinks(names, m.with(s, holdForNames(names, w.tree, w, drainInterval(c)))...))
-		return sinks, errors.Join(err, w.header())
+		return sinks, err
 	})
 }

@@ -111,30 +111,22 @@ func runTree(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stdout, err := toStdout(c)
+	o, err := parseOutputs(c)
 	if err != nil {
 		return err
 	}
-	if !stdout && w.once {
+	defer o.abandon()
+	if !o.stdout && w.once {
 		return fmt.Errorf("--once prints a snapshot: it cannot be combined with --output none")
 	}
-	x, err := parseExport(c)
-	if err != nil {
-		return err
-	}
-	m, err := listenMetrics(c)
-	if err != nil {
-		return err
-	}
-	defer m.abandon()
 	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
 		if err := w.only.checkUnique(s.Tree()); err != nil {
 			return nil, err
 		}
-		w.tree, w.names = s.Tree(), newEngineNames(c)
-		if !stdout {
-			return x.with(s, w.names, m, namedSinks(w.names, m.with(s)...))
-		}
-		return x.with(s, w.names, m, namedSinks(w.names, m.with(s, w)...))
+		w.tree = s.Tree()
+		return o.sinks(c, s, func(names *engineNames) sink {
+			w.names = names
+			return w
+		})
 	})
 }
