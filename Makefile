@@ -32,6 +32,7 @@ deps:
 # Everything: build checks, unit and privileged tests on this kernel (with containerd and
 # dockerd started for the container tests, and stopped after), then the VM kernels.
 test: deps lint check-generate build
+	scripts/mounts.sh
 	scripts/engine.sh run $(GOTEST) ./...
 	$(MAKE) vmtest
 

@@ -7,16 +7,4 @@ pkgs=(
 	docker.io containerd runc busybox-static  # container tests, test image
 	qemu-system-x86 cpio zstd         # vmtest
 )
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages (${missing[*]}); run as root or install them with apt-get" >&2
-	exit 1
-fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/apt-install.sh" deps "${pkgs[@]}"

@@ -6,7 +6,8 @@
 # Exits non-zero when a kernel failed, did not report, or could not be had (a missing host
 # kernel image is only reported), or when no kernel ran.
 # Environment: VMTEST_TIMEOUT (seconds per kernel, default 600), VMTEST_RUN (a -test.run
-# regex), VMTEST_VERBOSE=1 (stream the guest consoles), VMTEST_REFRESH=1 (re-read Debian's lists).
+# regex), VMTEST_VERBOSE=1 (stream the guest consoles), VMTEST_REFRESH=1 (re-read Debian's lists),
+# VMTEST_ACCEL=auto|kvm|tcg (default auto: KVM when a probe guest boots under it; see accel.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,13 @@ cache=$here/.cache
 timeout=${VMTEST_TIMEOUT:-600}
 started=$(date +%s)
 
+case ${VMTEST_ACCEL:-auto} in
+auto | kvm | tcg) ;;
+*)
+	echo "vmtest: VMTEST_ACCEL=$VMTEST_ACCEL: use auto, kvm or tcg" >&2
+	exit 1
+	;;
+esac
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "vmtest: qemu-system-x86_64 not found: apt-get install qemu-system-x86" >&2
 	exit 1
@@ -32,20 +40,30 @@ for name in "${names[@]}"; do
 	fi
 done
 
-# Without KVM both vCPUs run in one emulator thread. With a thread each, a 5.10 guest locked
-# up about once in 20 runs: while one vCPU patched a tracepoint's call site in do_exit (a
-# tracer attaching or detaching during a fork churn), the other looped on the site's int3 in
-# exit_group and both stayed stuck (soft lockups on both CPUs, RCU stalls).
-if [ -w /dev/kvm ]; then
-	accel=(-accel kvm -cpu host)
-else
-	accel=(-accel tcg,thread=single)
-fi
-
 mkdir -p "$cache/logs"
 initrd=$cache/initramfs.cpio.gz
 echo "vmtest: building the test binaries and the initramfs"
 "$here/initramfs.sh" "$initrd"
+
+# choose_accel VMLINUZ sets accel (qemu's options) and accel_why, once per run, by booting
+# VMLINUZ with the probe initramfs under KVM (vmtest/accel.sh). Without KVM both vCPUs run in
+# one emulator thread. With a thread each, a 5.10 guest locked up about once in 20 runs: while
+# one vCPU patched a tracepoint's call site in do_exit (a tracer attaching or detaching during
+# a fork churn), the other looped on the site's int3 in exit_group and both stayed stuck (soft
+# lockups on both CPUs, RCU stalls).
+accel=()
+choose_accel() {
+	[ ${#accel[@]} -eq 0 ] || return 0
+	local probe=$cache/probe.cpio.gz choice
+	[ "${VMTEST_ACCEL:-auto}" = tcg ] || "$here/initramfs.sh" --probe "$probe"
+	choice=$("$here/accel.sh" qemu-system-x86_64 "$1" "$probe") || exit 1
+	accel_why=${choice#* }
+	if [ "${choice%% *}" = kvm ]; then
+		accel=(-accel kvm -cpu host)
+	else
+		accel=(-accel tcg,thread=single)
+	fi
+}
 
 # The guest stops its tests a minute before the host would kill it (boot takes seconds). Its
 # kernel prints warnings and the stacks behind them, not the boot's chatter; a CPU stuck in the
@@ -82,6 +100,7 @@ for name in "${names[@]}"; do
 		continue
 	fi
 
+	choose_accel "$vmlinuz"
 	log=$cache/logs/$name.log
 	echo "vmtest: $name: booting $(basename "$vmlinuz") (log: $log)"
 	t0=$(date +%s)
@@ -127,7 +146,8 @@ done
 echo
 printf '%-6s %-28s %-14s %6s %6s %6s %7s %7s\n' kernel release result passed failed skipped boot time
 printf '%s\n' "${rows[@]}"
-echo "vmtest: $((ran)) kernels booted in $(($(date +%s) - started))s (accel: ${accel[1]})"
+echo "vmtest: $((ran)) kernels booted in $(($(date +%s) - started))s"
+[ ${#accel[@]} -eq 0 ] || echo "vmtest: accelerator: ${accel[1]%%,*} ($accel_why)"
 echo "vmtest: $total_pass passed, $total_fail failed"
 [ "$ran" -gt 0 ] || { echo "vmtest: no kernel ran" >&2; exit 1; }
 exit "$failed"
