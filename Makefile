@@ -36,8 +36,9 @@ test: deps lint check-generate build
 	scripts/engine.sh run $(GOTEST) ./...
 	$(MAKE) vmtest
 
+# make vmtest ARCH=arm64 KERNEL=6.1: one architecture's guests, or one kernel's.
 vmtest:
-	vmtest/run.sh $(KERNEL)
+	VMTEST_ARCH=$(ARCH) vmtest/run.sh $(KERNEL)
 
 bench: deps build
 	bench/run.sh

@@ -5,6 +5,6 @@ set -euo pipefail
 pkgs=(
 	clang llvm libbpf-dev bpftool     # make generate (regeneration check)
 	docker.io containerd runc busybox-static  # container tests, test image
-	qemu-system-x86 cpio zstd         # vmtest
+	qemu-system-x86 qemu-system-arm cpio zstd  # vmtest
 )
 exec "$(dirname "$0")/apt-install.sh" deps "${pkgs[@]}"

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Usage: accel.sh QEMU KERNEL INITRD
-# Decides how vmtest runs x86_64 guests: prints "kvm" or "tcg", a space, and why. KVM is used
-# only when a guest really runs under it: a writable /dev/kvm is not enough (on a nested host
-# without working virtualization `-cpu host` aborts on an MSR, and other CPU models hang in the
-# firmware). So QEMU boots KERNEL with INITRD (the probe initramfs, whose init prints
-# VMTEST-PROBE-OK and powers off) under KVM, and KVM is chosen when that line comes in time.
+# Usage: accel.sh QEMU CONSOLE KERNEL INITRD [QEMU-OPTION...]
+# Decides how vmtest runs guests of this machine's architecture: prints "kvm" or "tcg", a
+# space, and why. KVM is used only when a guest really runs under it: a writable /dev/kvm is
+# not enough (on a nested host without working virtualization `-cpu host` aborts on an MSR, and
+# other CPU models hang in the firmware). So QEMU (with the QEMU-OPTIONs, e.g. a machine type)
+# boots KERNEL with INITRD (the probe initramfs, whose init prints VMTEST-PROBE-OK and powers
+# off) under KVM with its console on CONSOLE, and KVM is chosen when that line comes in time.
 # Environment: VMTEST_ACCEL=auto|kvm|tcg (default auto; kvm fails, with the reason, where KVM
 # does not work), VMTEST_PROBE_TIMEOUT (seconds, default 10: a KVM boot of the probe takes
 # about one), VMTEST_KVM_DEVICE (default /dev/kvm).
 set -euo pipefail
 
-qemu=$1 kernel=$2 initrd=$3
+qemu=$1 console=$2 kernel=$3 initrd=$4
+shift 4
 mode=${VMTEST_ACCEL:-auto}
 device=${VMTEST_KVM_DEVICE:-/dev/kvm}
 probe_timeout=${VMTEST_PROBE_TIMEOUT:-10}
@@ -50,8 +52,8 @@ status=0
 # The group's redirection keeps bash's own word on a qemu that died of a signal ("Aborted")
 # off the terminal: the reason below says it.
 {
-	timeout -k 2 "$probe_timeout" "$qemu" -accel kvm -cpu host -smp 2 -m 256 -nographic -no-reboot -nic none \
-		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet" </dev/null >"$log" 2>&1
+	timeout -k 2 "$probe_timeout" "$qemu" "$@" -accel kvm -cpu host -smp 2 -m 256 -nographic -no-reboot -nic none \
+		-kernel "$kernel" -initrd "$initrd" -append "console=$console panic=-1 quiet" </dev/null >"$log" 2>&1
 } 2>/dev/null || status=$?
 if tr -d '\r' <"$log" | grep -q '^VMTEST-PROBE-OK$'; then
 	echo "kvm probe booted"

@@ -54,7 +54,7 @@ func probe(t *testing.T, mode, accel string, noDevice bool) probeRun {
 	// A hang guard only: the hanging stand-in is ended by accel.sh's own 1s probe timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "./accel.sh", qemu, "vmlinuz", "probe.cpio.gz")
+	cmd := exec.CommandContext(ctx, "./accel.sh", qemu, "ttyS0", "vmlinuz", "probe.cpio.gz", "-M", "pc")
 	cmd.Env = append(os.Environ(), "STANDIN_MODE="+mode, "STANDIN_ARGS="+args,
 		"VMTEST_ACCEL="+accel, "VMTEST_KVM_DEVICE="+device, "VMTEST_PROBE_TIMEOUT=1")
 	var stdout, stderr strings.Builder
@@ -115,8 +115,8 @@ func TestAccelChoice(t *testing.T) {
 			if ran := r.qemuArgs != ""; ran != tc.probes {
 				t.Errorf("stand-in qemu ran: %v, want %v (arguments: %q)", ran, tc.probes, r.qemuArgs)
 			}
-			if tc.probes && !strings.HasPrefix(r.qemuArgs, "-accel kvm -cpu host ") {
-				t.Errorf("probe arguments %q, want the guests' KVM options -accel kvm -cpu host", r.qemuArgs)
+			if tc.probes && (!strings.HasPrefix(r.qemuArgs, "-M pc -accel kvm -cpu host ") || !strings.Contains(r.qemuArgs, "console=ttyS0 ")) {
+				t.Errorf("probe arguments %q, want the machine's options, the guests' KVM options -accel kvm -cpu host and console=ttyS0", r.qemuArgs)
 			}
 		})
 	}

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Usage: initramfs.sh [--probe] OUT
+# Usage: initramfs.sh [--probe] OUT [GOARCH BUSYBOX]
 # Builds the guest's initramfs (gzip'd cpio) from the current tree: static busybox and its
 # applets, pstrace, every package's test binary (go test -c, static) beside a copy of the
 # package's testdata, and vmtest/init as /init. With --probe, the accelerator probe's instead:
-# busybox and an init that prints VMTEST-PROBE-OK and powers off.
+# busybox and an init that prints VMTEST-PROBE-OK and powers off. GOARCH and BUSYBOX (a static
+# busybox of that architecture) build another architecture's; by default this machine's, with
+# the busybox of Debian's busybox-static.
 set -euo pipefail
 
 probe=
@@ -12,21 +14,25 @@ out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 go=${GO:-go}
-busybox=$(command -v busybox || true)
+host_busybox=$(command -v busybox || true)
 
-# The guest has no libc: busybox must be the static build.
-if [ -z "$busybox" ] || ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
+# The guest has no libc: busybox must be the static build. Another architecture's cannot run
+# here to list its applets, so the host's lists them: vmtest takes both from the same Debian
+# release, which builds them alike.
+if [ -z "$host_busybox" ] || ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'; then
 	echo "vmtest: busybox-static is missing: apt-get install busybox-static" >&2
 	exit 1
 fi
+export GOARCH=${2:-$("$go" env GOARCH)}
+busybox=${3:-$host_busybox}
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 chmod 0755 "$root" # it becomes /, which tests running as other users must traverse
 mkdir -p "$root"/{bin,dev,etc,proc,root,sys,tmp,src}
 chmod 1777 "$root/tmp"
-cp "$busybox" "$root/bin/busybox"
-for applet in $("$busybox" --list); do
+install -m 0755 "$busybox" "$root/bin/busybox"
+for applet in $("$host_busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 # pack writes the tree as OUT.
