@@ -45,7 +45,7 @@ guests+=("$host_arch host - -")
 known[host]=" $host_arch"
 for name in "$@"; do
 	if [ -z "${known[$name]:-}" ]; then
-		echo "vmtest: unknown kernel $name: use host or one of ${!known[*]} (see vmtest/kernels)" >&2
+		echo "vmtest: unknown kernel $name: use one of $(printf '%s\n' "${!known[@]}" | sort -V | xargs) (see vmtest/kernels)" >&2
 		exit 1
 	fi
 	if [ -n "${VMTEST_ARCH:-}" ] && [[ "${known[$name]} " != *" $VMTEST_ARCH "* ]]; then
@@ -83,7 +83,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"; }
 unfinished() {
 	awk '/^ *=== RUN/ { running[$3] = NR } /^ *--- (PASS|FAIL|SKIP)/ { delete running[$3] }
 		END { for (t in running) print running[t], t }' <<<"$1" | sort -n |
-		awk '{ print "vmtest: '"$name"': started and never ended: " $2 }'
+		awk '{ print "vmtest: '"$id"': started and never ended: " $2 }'
 	sed -n '/^panic: test timed out/,/^$/p' <<<"$1" | sed 's/^/    /'
 	grep -a '^\[ *[0-9]*\.[0-9]*\] ' <<<"$1" | grep -av 'reboot: Power down' | head -n 200 | sed 's/^/    kernel: /'
 }
@@ -95,7 +95,7 @@ for guest in "${selected[@]}"; do
 	if [ "$name" = host ]; then
 		vmlinuz=/boot/vmlinuz-$(uname -r)
 		if [ ! -r "$vmlinuz" ]; then
-			echo "vmtest: host: no kernel image at $vmlinuz on this machine: host kernel not tested"
+			echo "vmtest: $arch/host: no kernel image at $vmlinuz on this machine: host kernel not tested"
 			row "$arch" host "$(uname -r)" "no image" - - - - -
 			continue
 		fi
@@ -113,9 +113,9 @@ for guest in "${selected[@]}"; do
 	append="console=$console panic=-1 loglevel=5 softlockup_all_cpu_backtrace=1 VMTEST_DEADLINE=$((timeout - 60))"
 	[ -z "${VMTEST_RUN:-}" ] || append+=" VMTEST_RUN=$VMTEST_RUN"
 	initrd=$cache/initramfs-$arch.cpio.gz
-	name=$arch/$name
-	log=$cache/logs/${name/\//-}.log
-	echo "vmtest: $name: booting $(basename "$vmlinuz") (log: $log)"
+	id=$arch/$name
+	log=$cache/logs/$arch-$name.log
+	echo "vmtest: $id: booting $(basename "$vmlinuz") (log: $log)"
 	t0=$(date +%s)
 	status=0
 	if [ "${VMTEST_VERBOSE:-}" = 1 ]; then
@@ -133,15 +133,17 @@ for guest in "${selected[@]}"; do
 	result=$(grep -m1 '^VMTEST-RESULT ' <<<"$console" || true)
 	if [ -z "$result" ]; then
 		if [ "$status" = 124 ] || [ "$status" = 137 ]; then
-			echo "vmtest: $name: no result within ${timeout}s (VMTEST_TIMEOUT); the console's last lines:"
+			echo "vmtest: $id: no result within ${timeout}s (VMTEST_TIMEOUT); the console's last lines:"
 			verdict=timeout
 		else
-			echo "vmtest: $name: the guest stopped without a result (qemu status $status); the console's last lines:"
+			echo "vmtest: $id: the guest stopped without a result (qemu status $status); the console's last lines:"
 			verdict="no result"
 		fi
 		tail -n 40 <<<"$console" | sed 's/^/    /'
 		unfinished "$console"
-		row "${name/\// }" "$(basename "$vmlinuz" .vmlinuz)" "$verdict" - - - "${booted:+${booted}s}" "${secs}s"
+		release=$(basename "$vmlinuz" .vmlinuz)
+		release=${release#linux-image-}
+		row "$arch" "$name" "${release%%_*}" "$verdict" - - - "${booted:+${booted}s}" "${secs}s"
 		failed=1 total_fail=$((total_fail + 1))
 		continue
 	fi
@@ -150,10 +152,10 @@ for guest in "${selected[@]}"; do
 	verdict=ok
 	if [ "$fail" != 0 ] || [ "$pass" = 0 ]; then
 		verdict=FAIL failed=1
-		echo "vmtest: $name: $fail failed, $pass passed (console: $log)"
+		echo "vmtest: $id: $fail failed, $pass passed (console: $log)"
 		[ "${VMTEST_VERBOSE:-}" = 1 ] || sed 's/^/    /' <<<"$console"
 	fi
-	row "${name/\// }" "$(field kernel)" "$verdict" "$pass" "$fail" "$(field skip)" "${booted}s" "${secs}s"
+	row "$arch" "$name" "$(field kernel)" "$verdict" "$pass" "$fail" "$(field skip)" "${booted}s" "${secs}s"
 done
 
 echo
