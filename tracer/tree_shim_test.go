@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -79,8 +80,15 @@ func TestTreeShimDescendants(t *testing.T) {
 			}
 			_, hasOutsider := s.procs[uint32(outsider.Process.Pid)]
 			_, hasSelf := s.procs[uint32(os.Getpid())]
-			if filtered && (hasOutsider || hasSelf || len(s.procs) != 4) {
-				t.Errorf("the shims-only tree holds %d processes (outsider %v, test %v), want the 4 of the shims", len(s.procs), hasOutsider, hasSelf)
+			if filtered && (hasOutsider || hasSelf) {
+				t.Errorf("the shims-only tree holds the outsider (%v) or the test (%v)", hasOutsider, hasSelf)
+			}
+			// Beside the two fake shims and their children, the machine's own containers (a
+			// container test running at the same time, say) may be there: nothing else may.
+			for pid, p := range s.procs {
+				if filtered && p.ctr == nil && !strings.Contains(p.args, shimComm) {
+					t.Errorf("the shims-only tree holds %d (%q), neither a shim nor inside one", pid, p.args)
+				}
 			}
 			if !filtered && s.procs[uint32(outsider.Process.Pid)].ctr != nil {
 				t.Errorf("a process outside any shim is flagged")
