@@ -18,10 +18,13 @@ scripts/mounts.sh
 
 out=bench/.out
 mkdir -p "$out"
-go build -o "$out/spawnstorm" ./bench/spawnstorm
-go build -o "$out/benchrun" ./bench/benchrun
+# bench/ is a module of its own, beside the product's.
+(cd bench && go build -o "../$out/spawnstorm" ./spawnstorm && go build -o "../$out/benchrun" ./benchrun)
 go test -c -o "$out/tracer.test" ./tracer
-go test -c -o "$out/pstrace.test" ./cmd/pstrace
+go test -c -o "$out/render.test" ./render
+go test -c -o "$out/otlp.test" ./internal/otlp
+# The OpenTelemetry Collector the OTLP export row sends to (minutes to build the first time).
+go build -C internal/otlp/testcollector -trimpath -o "$PWD/$out/otelcol" .
 
 # The Go pipeline, then each tree size in a process of its own so that its
 # RSS is that tree's alone.
@@ -32,8 +35,10 @@ echo "bench: Go pipeline and memory benchmarks"
 	for n in 10000 100000; do
 		../"$out"/tracer.test -test.run '^$' -test.bench "LiveProcesses/$n\$" -test.benchtime 1x
 	done
-	cd ../cmd/pstrace
-	../../"$out"/pstrace.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
+	cd ../render
+	../"$out"/render.test -test.run '^$' -test.bench 'Render' -test.benchmem -test.count 1
+	cd ../internal/otlp
+	../../"$out"/otlp.test -test.run '^$' -test.bench 'OTLPRecord' -test.benchmem -test.count 1
 ) | tee "$out/gobench.txt" | grep '^Benchmark'
 
 was=$(cat /proc/sys/kernel/bpf_stats_enabled)
@@ -41,6 +46,6 @@ trap 'sysctl -qw kernel.bpf_stats_enabled="$was"' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 
 "$out/benchrun" -pstrace ./pstrace -storm "$out/spawnstorm" -bpftrace-script bench/lifecycle.bt \
-	-go-bench "$out/gobench.txt" -out BENCHMARKS.md -work "$out" -commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+	-go-bench "$out/gobench.txt" -collector "$out/otelcol" -out BENCHMARKS.md -work "$out" -commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
 	-rounds "${BENCH_ROUNDS:-5}" -spawns "${BENCH_SPAWNS:-2000}"
 echo "bench: wrote BENCHMARKS.md"

@@ -18,115 +18,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define MAX_REAPER_DEPTH 64
 #define EEXIST 17
 
-/* Set by user space before load. */
-const volatile __u64 wakeup_bytes = 65536;
-const volatile bool filter_followed = false;
-const volatile bool follow_shims = false;
-const volatile bool filter_comm = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
-} events SEC(".maps");
-
-/* Records that found the ring buffer full, per CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
-
-/* An exec record is assembled here, then copied to the ring at its exact size. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct exec_record);
-} scratch SEC(".maps");
-
-/* Thread groups whose events pass the filter; a child inherits its parent's
- * entry. Preallocated: before Linux 6.1 a hash map that allocates at run time
- * is unsafe in a tracing program (the verifier says so with a WARNING). User
- * space shrinks it to one entry when no filter follows processes. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} followed SEC(".maps");
-
-/* A process, for as long as it lives: its pid and its start time. */
-struct process_key {
-	__u32 pid;
-	__u32 pad;
-	__u64 start_ns;
-};
-
-/* Multi-threaded processes whose exit was reported. Threads that exit
- * together can all find the live count at zero at sched_process_exit; the
- * first to insert its process here reports, the others stay silent. Entries
- * are left for LRU to drop. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct process_key);
-	__type(value, __u8);
-} exited SEC(".maps");
-
-/* Command names (zero-padded) whose events pass the filter. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, char[TASK_COMM_LEN]);
-	__type(value, __u8);
-} comms SEC(".maps");
-
-static __always_inline void count_lost(void)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-
-	if (n)
-		*n += 1;
-}
-
-/* Waking the reader costs more than the rest of a hook, so it only happens
- * once a backlog builds up; below that, user space drains on a timer. */
-static __always_inline __u64 wakeup_flag(void)
-{
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline bool is_followed(__u32 tgid)
-{
-	return bpf_map_lookup_elem(&followed, &tgid) != NULL;
-}
-
-static __always_inline bool passes(__u32 tgid, const char *comm)
-{
-	if (filter_followed && !is_followed(tgid))
-		return false;
-	if (filter_comm && !bpf_map_lookup_elem(&comms, comm))
-		return false;
-	return true;
-}
-
-/* The current command name, zero-padded as the comms map's keys are: on some
- * kernels (6.1 among them) bpf_get_current_comm copies with strscpy, which
- * leaves the bytes after the name's NUL as they were. */
-static __always_inline void current_comm(char comm[TASK_COMM_LEN])
-{
-	__builtin_memset(comm, 0, TASK_COMM_LEN);
-	bpf_get_current_comm(comm, TASK_COMM_LEN);
-}
+#include "maps.h"
 
 /* Fills what every event carries; the hooks run in the context of the
  * process the event is about, or of its parent for fork, which shares the
  * child's credentials, cgroup and command name at that point. */
-static __always_inline void fill_common(struct event *e, struct task_struct *task, __u32 type)
+static __always_inline void fill_common(struct event *e, struct task_struct *task, enum event_type type)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 	struct pid *pid = BPF_CORE_READ(leader, thread_pid);
@@ -150,7 +47,8 @@ static __always_inline void fill_common(struct event *e, struct task_struct *tas
 	e->exit_status = 0;
 	e->reaper = 0;
 	e->filename_len = 0;
-	e->flags = 0;
+	e->args_truncated = 0;
+	e->filename_truncated = 0;
 	e->args_len = 0;
 	current_comm(e->comm);
 }
@@ -173,7 +71,7 @@ static __always_inline int on_fork(struct task_struct *child)
 		if (!is_followed(ppid))
 			return 0;
 		if (bpf_map_update_elem(&followed, &pid, &one, BPF_ANY))
-			count_lost();
+			count_lost(LOST_FOLLOW_FULL);
 	}
 	if (filter_comm) {
 		current_comm(comm);
@@ -183,7 +81,7 @@ static __always_inline int on_fork(struct task_struct *child)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_lost();
+		count_lost(LOST_RING_FULL);
 		return 0;
 	}
 	fill_common(e, child, EVENT_FORK);
@@ -219,7 +117,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, stru
 		__u8 one = 1;
 
 		if (bpf_map_update_elem(&followed, &pid, &one, BPF_ANY))
-			count_lost();
+			count_lost(LOST_FOLLOW_FULL);
 	}
 	if (!passes(pid, comm))
 		return 0;
@@ -236,7 +134,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, stru
 	if (n <= 0)
 		n = 1;
 	if (n == FILENAME_MAX_LEN)
-		e->flags |= EVENT_FILENAME_TRUNCATED;
+		e->filename_truncated = 1;
 	/* The length without its NUL, bounded for the verifier. */
 	fn_len = (n - 1) & (FILENAME_MAX_LEN - 1);
 	e->filename_len = fn_len;
@@ -249,7 +147,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, stru
 	len = end > start ? end - start : 0;
 	if (len >= ARGS_MAX) {
 		len = ARGS_MAX - 1;
-		e->flags |= EVENT_ARGS_TRUNCATED;
+		e->args_truncated = 1;
 	}
 	len &= ARGS_MAX - 1;
 	if (bpf_probe_read_user(r->data + fn_len, len, (void *)start))
@@ -260,7 +158,7 @@ static __always_inline int on_exec(struct task_struct *task, pid_t old_pid, stru
 	if (size > sizeof(*r))
 		return 0;
 	if (bpf_ringbuf_output(&events, r, size, wakeup_flag()))
-		count_lost();
+		count_lost(LOST_RING_FULL);
 	return 0;
 }
 
@@ -341,7 +239,7 @@ static __always_inline int on_exit(struct task_struct *task)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_lost();
+		count_lost(LOST_RING_FULL);
 		return 0;
 	}
 	fill_common(e, task, EVENT_EXIT);
@@ -353,6 +251,34 @@ static __always_inline int on_exit(struct task_struct *task)
 	else
 		e->exit_status = BPF_CORE_READ(task, group_leader, exit_code);
 	e->reaper = find_reaper(task);
+	bpf_ringbuf_submit(e, wakeup_flag());
+	return 0;
+}
+
+/* A command name set by prctl(PR_SET_NAME) or a write to /proc/PID/comm; the
+ * one an exec sets is in the exec event. Only the leader's name is the
+ * process's (/proc/PID/comm), so other threads' renames are not reported. */
+static __always_inline int on_rename(struct task_struct *task, const char *comm)
+{
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	struct event *e;
+	char name[TASK_COMM_LEN] = {};
+
+	if (BPF_CORE_READ(task, pid) != pid || BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+		return 0;
+	bpf_probe_read_kernel_str(name, sizeof(name), comm);
+	if (!passes(pid, name))
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost(LOST_RING_FULL);
+		return 0;
+	}
+	fill_common(e, task, EVENT_RENAME);
+	/* The task may be another thread of the caller's group, and the new
+	 * name is not in place yet when the tracepoint fires. */
+	__builtin_memcpy(e->comm, name, TASK_COMM_LEN);
 	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 }
@@ -391,4 +317,16 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exit_raw, struct task_struct *task)
 {
 	return on_exit(task);
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(rename_btf, struct task_struct *task, const char *comm)
+{
+	return on_rename(task, comm);
+}
+
+SEC("raw_tp/task_rename")
+int BPF_PROG(rename_raw, struct task_struct *task, const char *comm)
+{
+	return on_rename(task, comm);
 }

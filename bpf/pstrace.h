@@ -14,11 +14,14 @@ enum event_type {
 	EVENT_FORK = 1,
 	EVENT_EXEC = 2,
 	EVENT_EXIT = 3,
+	EVENT_RENAME = 4, /* the process's command name changed outside an exec */
 };
 
-enum event_flag {
-	EVENT_ARGS_TRUNCATED = 1,
-	EVENT_FILENAME_TRUNCATED = 2,
+/* Why a record was dropped: the index of the lost map's per-CPU counters. */
+enum lost_reason {
+	LOST_RING_FULL = 0,	/* the ring buffer had no room */
+	LOST_FOLLOW_FULL = 1,	/* the followed set had no room: a child will not be followed */
+	LOST_REASONS = 2,
 };
 
 /* A fixed header; an exec record is followed by filename_len bytes of path
@@ -27,7 +30,7 @@ struct event {
 	__u64 time_ns;	/* CLOCK_BOOTTIME of the event */
 	__u64 start_ns; /* CLOCK_BOOTTIME start of the process */
 	__u64 cgroup_id;
-	__u32 type;	/* enum event_type */
+	enum event_type type;
 	__u32 pid;	/* thread group id */
 	__u32 tid;	/* fork: the child; exec: the thread that called execve; exit: the last thread */
 	__u32 ppid;	/* real_parent's thread group id */
@@ -37,7 +40,8 @@ struct event {
 	__u32 exit_status; /* exit: wait(2) status */
 	__u32 reaper;	/* exit: the process that inherits this one's children */
 	__u16 filename_len;
-	__u16 flags;	/* enum event_flag */
+	__u8 args_truncated;	/* exec: argv was longer than what was kept */
+	__u8 filename_truncated; /* exec: the path was longer than what was kept */
 	__u32 args_len;
 	char comm[TASK_COMM_LEN];
 };

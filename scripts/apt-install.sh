@@ -46,6 +46,13 @@ apt() {
 }
 
 echo "$who: installing ${missing[*]}"
+# Installed, never started: Debian would start prometheus (on :9090) and dockerd from their
+# init scripts; the tests and scripts/engine.sh start what they need.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt update
 apt install -y --no-install-recommends "${missing[@]}"

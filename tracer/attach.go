@@ -3,13 +3,12 @@ package tracer
 import (
 	"fmt"
 
-	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 )
 
 // attach links the loaded program of each hook to its tracepoint, in the
 // order of hooks.
-func attach(coll *ebpf.Collection) ([]link.Link, error) {
+func attach(objs *objects) ([]link.Link, error) {
 	var links []link.Link
 	fail := func(err error) ([]link.Link, error) {
 		for _, l := range links {
@@ -17,18 +16,18 @@ func attach(coll *ebpf.Collection) ([]link.Link, error) {
 		}
 		return nil, err
 	}
-	for _, h := range hooks {
+	for i, h := range hooks {
 		var (
 			l   link.Link
 			err error
 		)
-		if prog, ok := coll.Programs[h.btfProg]; ok {
-			l, err = link.AttachTracing(link.TracingOptions{Program: prog})
+		if objs.btf {
+			l, err = link.AttachTracing(link.TracingOptions{Program: objs.progs[i]})
 			if err != nil {
 				return fail(fmt.Errorf("attaching to tp_btf/%s: %w", h.tracepoint, err))
 			}
 		} else {
-			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: coll.Programs[h.rawProg]})
+			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: objs.progs[i]})
 			if err != nil {
 				return fail(fmt.Errorf("attaching to raw_tp/%s: %w", h.tracepoint, err))
 			}

@@ -3,6 +3,9 @@ package tracer
 import (
 	"fmt"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/procfs"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // Tracers opened while processes fork and exit by the hundred: a process
@@ -12,13 +15,13 @@ import (
 func TestOpenDuringChurn(t *testing.T) {
 	// Churners that outlast the rounds however slow the machine: the test
 	// kills them at its end.
-	startChurners(t, 2, 1<<30)
+	testutil.StartChurners(t, 2, 1<<30)
 	for round := 1; round <= 10; round++ {
 		t.Run(fmt.Sprint(round), func(t *testing.T) {
 			c := startCollector(t, Options{})
 			c.waitUntil("forks", func(events []Event) bool { return len(ofType(events, TypeFork)) >= 50 })
-			before := bootNow()
-			proc := readProcNow(t)
+			before := testutil.BootNow()
+			proc := testutil.ReadProcNow(t)
 			events := c.sync()
 			type key struct {
 				pid   uint32
@@ -26,7 +29,7 @@ func TestOpenDuringChurn(t *testing.T) {
 			}
 			exited := map[key]bool{}
 			for _, e := range ofType(events, TypeExit) {
-				exited[key{e.PID, StartNsToTicks(e.StartNs)}] = true
+				exited[key{e.PID, procfs.StartNsToTicks(e.StartNs)}] = true
 			}
 			forks, unmatched := 0, 0
 			for _, e := range ofType(events, TypeFork) {
@@ -34,8 +37,8 @@ func TestOpenDuringChurn(t *testing.T) {
 					continue // it may have exited after /proc was read
 				}
 				forks++
-				k := key{e.PID, StartNsToTicks(e.StartNs)}
-				if p, ok := proc[e.PID]; exited[k] || ok && p.ticks == k.ticks {
+				k := key{e.PID, procfs.StartNsToTicks(e.StartNs)}
+				if p, ok := proc[e.PID]; exited[k] || ok && p.Ticks == k.ticks {
 					continue
 				}
 				if unmatched++; unmatched <= 5 {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // startBurst starts the burst helper and waits until it is ready: it runs
@@ -15,8 +15,8 @@ import (
 // it started.
 func startBurst(t *testing.T, n int) (pid int, release func(), wait func() []uint32) {
 	t.Helper()
-	cmd := testutil.HelperCmd("burst", "burst", lookBin(t, "true"), strconv.Itoa(n), "4")
-	stdin, rd := startPiped(t, cmd)
+	cmd := testutil.HelperCmd("burst", "burst", testutil.LookBin(t, "true"), strconv.Itoa(n), "4")
+	stdin, rd := testutil.StartPipedStderr(t, cmd)
 	if line, _ := rd.ReadString('\n'); line != "ready\n" {
 		t.Fatalf("burst helper printed %q, want ready", line)
 	}
@@ -88,17 +88,14 @@ func TestBurst(t *testing.T) {
 // read plus lost add up to every event the burst caused.
 func TestLostAccounting(t *testing.T) {
 	page := os.Getpagesize()
+	const n = 300
+	pid, release, wait := startBurst(t, n)
 	c := startCollector(t, Options{
 		RingSize:      page,
 		WakeupBytes:   page,
 		DrainInterval: 500e6,
-		Filter:        Filter{Follow: true},
+		Scope:         Scope{PID: pid},
 	})
-	const n = 300
-	pid, release, wait := startBurst(t, n)
-	if err := c.tr.Follow(uint32(pid)); err != nil {
-		t.Fatal(err)
-	}
 	release()
 	pids := wait()
 	events := c.sync()

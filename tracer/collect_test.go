@@ -3,28 +3,11 @@ package tracer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
-	"time"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
-
-// hangGuard only stops a test that would otherwise hang; it is no time limit
-// on how fast anything must happen.
-const hangGuard = 2 * time.Minute
-
-// hangTimer sets *errp and wakes cond's waiters once the hang guard fires;
-// errp is guarded by cond.L.
-func hangTimer(cond *sync.Cond, errp *error, what string) *time.Timer {
-	return time.AfterFunc(hangGuard, func() {
-		cond.L.Lock()
-		*errp = fmt.Errorf("gave up waiting for %s (hang guard)", what)
-		cond.Broadcast()
-		cond.L.Unlock()
-	})
-}
 
 // collector runs a real Tracer and keeps every event it reads, for tests.
 type collector struct {
@@ -60,28 +43,30 @@ func startCollector(t *testing.T, opts Options) *collector {
 
 func (c *collector) run(ctx context.Context) {
 	defer close(c.done)
-	var ev Event
-	for {
-		err := c.tr.Read(ctx, &ev)
+	err := c.tr.Run(ctx, func(ev *Event) error {
 		c.mu.Lock()
-		switch {
-		case err == nil && ev.Type == TypeLost:
+		defer c.mu.Unlock()
+		if ev.Type == TypeLost {
 			c.lost += ev.LostCount
-		case err == nil:
+		} else {
 			c.events = append(c.events, ev.Clone())
-		case errors.Is(err, ErrDrained):
-			c.drains++
-		default:
-			if ctx.Err() == nil {
-				c.readErr = err
-			}
-			c.cond.Broadcast()
-			c.mu.Unlock()
-			return
 		}
 		c.cond.Broadcast()
-		c.mu.Unlock()
+		return nil
+	}, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.drains++
+		c.cond.Broadcast()
+		return nil
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		err = errors.New("the reader stopped")
 	}
+	c.readErr = err
+	c.cond.Broadcast()
 }
 
 func (c *collector) stop() {
@@ -117,7 +102,7 @@ func (c *collector) sync() []Event {
 // reader stops first or the hang guard fires.
 func (c *collector) wait(what string, cond func() bool) {
 	c.t.Helper()
-	defer hangTimer(c.cond, &c.readErr, what).Stop()
+	defer testutil.HangTimer(c.cond, &c.readErr, what).Stop()
 	for !cond() {
 		if c.readErr != nil {
 			c.t.Fatalf("waiting for %s: %v", what, c.readErr)

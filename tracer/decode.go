@@ -14,7 +14,7 @@ var errShortRecord = errors.New("record shorter than its header")
 
 // Field offsets, taken from the generated type so the C header stays the one definition.
 var off = struct {
-	timeNs, startNs, cgroupID, typ, pid, tid, ppid, uid, gid, nsPID, exitStatus, reaper, filenameLen, flags, argsLen, comm uintptr
+	timeNs, startNs, cgroupID, typ, pid, tid, ppid, uid, gid, nsPID, exitStatus, reaper, filenameLen, argsTruncated, filenameTruncated, argsLen, comm uintptr
 }{
 	unsafe.Offsetof(pstraceEvent{}.TimeNs),
 	unsafe.Offsetof(pstraceEvent{}.StartNs),
@@ -29,20 +29,15 @@ var off = struct {
 	unsafe.Offsetof(pstraceEvent{}.ExitStatus),
 	unsafe.Offsetof(pstraceEvent{}.Reaper),
 	unsafe.Offsetof(pstraceEvent{}.FilenameLen),
-	unsafe.Offsetof(pstraceEvent{}.Flags),
+	unsafe.Offsetof(pstraceEvent{}.ArgsTruncated),
+	unsafe.Offsetof(pstraceEvent{}.FilenameTruncated),
 	unsafe.Offsetof(pstraceEvent{}.ArgsLen),
 	unsafe.Offsetof(pstraceEvent{}.Comm),
 }
 
-// Flags in struct event.
-const (
-	flagArgsTruncated     = 1
-	flagFilenameTruncated = 2
-)
-
-// Decode fills ev from one raw ring buffer record. The byte slices in ev
+// decode fills ev from one raw ring buffer record. The byte slices in ev
 // point into raw. Time is left for the caller, who knows the clock offset.
-func Decode(raw []byte, ev *Event) error {
+func decode(raw []byte, ev *Event) error {
 	if len(raw) < headerSize {
 		return fmt.Errorf("%w: %d bytes", errShortRecord, len(raw))
 	}
@@ -50,7 +45,7 @@ func Decode(raw []byte, ev *Event) error {
 	u32 := func(o uintptr) uint32 { return le.Uint32(raw[o:]) }
 
 	typ := u32(off.typ)
-	if typ < uint32(TypeFork) || typ > uint32(TypeExit) {
+	if typ < uint32(TypeFork) || typ > uint32(TypeRename) {
 		return fmt.Errorf("unknown event type %d", typ)
 	}
 	fnLen := int(le.Uint16(raw[off.filenameLen:]))
@@ -58,7 +53,6 @@ func Decode(raw []byte, ev *Event) error {
 	if headerSize+fnLen+argsLen > len(raw) {
 		return fmt.Errorf("record of %d bytes too short for %d bytes of filename and %d of argv", len(raw), fnLen, argsLen)
 	}
-	flags := le.Uint16(raw[off.flags:])
 
 	*ev = Event{
 		Type:              Type(typ),
@@ -76,8 +70,8 @@ func Decode(raw []byte, ev *Event) error {
 		Comm:              cstring(raw[off.comm : off.comm+16]),
 		Filename:          raw[headerSize : headerSize+fnLen],
 		Args:              raw[headerSize+fnLen : headerSize+fnLen+argsLen],
-		ArgsTruncated:     flags&flagArgsTruncated != 0,
-		FilenameTruncated: flags&flagFilenameTruncated != 0,
+		ArgsTruncated:     raw[off.argsTruncated] != 0,
+		FilenameTruncated: raw[off.filenameTruncated] != 0,
 	}
 	return nil
 }

@@ -32,7 +32,8 @@ func TestEventLayout(t *testing.T) {
 		{"exit_status", unsafe.Offsetof(e.ExitStatus), 52},
 		{"reaper", unsafe.Offsetof(e.Reaper), 56},
 		{"filename_len", unsafe.Offsetof(e.FilenameLen), 60},
-		{"flags", unsafe.Offsetof(e.Flags), 62},
+		{"args_truncated", unsafe.Offsetof(e.ArgsTruncated), 62},
+		{"filename_truncated", unsafe.Offsetof(e.FilenameTruncated), 63},
 		{"args_len", unsafe.Offsetof(e.ArgsLen), 64},
 		{"comm", unsafe.Offsetof(e.Comm), 68},
 	}
@@ -68,7 +69,7 @@ func TestDecode(t *testing.T) {
 	fork := pstraceEvent{TimeNs: 2000, StartNs: 1000, CgroupId: 77, Type: 1, Pid: 10, Tid: 10, Ppid: 1,
 		Uid: 1000, Gid: 100, NsPid: 3, Comm: comm("bash")}
 	exec := fork
-	exec.Type, exec.Tid, exec.Flags, exec.Comm = 2, 11, flagArgsTruncated, comm("fifteen-chars-x")
+	exec.Type, exec.Tid, exec.ArgsTruncated, exec.Comm = 2, 11, 1, comm("fifteen-chars-x")
 	exit := fork
 	exit.Type, exit.ExitStatus, exit.Reaper, exit.Comm = 3, 3<<8, 1, comm("sixteen-chars-xy")
 
@@ -89,13 +90,13 @@ func TestDecode(t *testing.T) {
 		{name: "empty", raw: nil, wantErr: "shorter than its header"},
 		{name: "short header", raw: record(fork, "", "", 0)[:headerSize-1], wantErr: "shorter than its header"},
 		{name: "type 0", raw: record(pstraceEvent{}, "", "", 0), wantErr: "unknown event type 0"},
-		{name: "type lost is not a kernel type", raw: record(pstraceEvent{Type: 4}, "", "", 0), wantErr: "unknown event type 4"},
+		{name: "type lost is not a kernel type", raw: record(pstraceEvent{Type: pstraceEventType(TypeLost)}, "", "", 0), wantErr: "unknown event type 5"},
 		{name: "lengths past the end", raw: record(exec, "/bin/ls", "ls\x00", 0)[:headerSize+8], wantErr: "too short"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ev Event
-			err := Decode(tt.raw, &ev)
+			err := decode(tt.raw, &ev)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
@@ -129,7 +130,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xff}, headerSize+64))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var ev Event
-		if err := Decode(raw, &ev); err != nil {
+		if err := decode(raw, &ev); err != nil {
 			return
 		}
 		if ev.Type < TypeFork || ev.Type > TypeExit {

@@ -8,14 +8,37 @@ import (
 // Type is the kind of an event.
 type Type uint8
 
-// Event types. Their names are part of the JSON output.
+// Event types. Their names are part of the JSON output. The kernel's come
+// from bpf/pstrace.h through bpf2go.
 const (
-	TypeFork Type = 1
-	TypeExec Type = 2
-	TypeExit Type = 3
-	// TypeLost reports records the kernel could not queue: the ring buffer was full.
-	TypeLost Type = 4
+	TypeFork = Type(pstraceEventTypeEVENT_FORK)
+	TypeExec = Type(pstraceEventTypeEVENT_EXEC)
+	TypeExit = Type(pstraceEventTypeEVENT_EXIT)
+	// TypeRename is a new command name set outside an exec (prctl
+	// PR_SET_NAME, a write to /proc/PID/comm); Comm holds it.
+	TypeRename = Type(pstraceEventTypeEVENT_RENAME)
+	// TypeLost reports records the kernel dropped; LostReason says why.
+	TypeLost = TypeRename + 1
 )
+
+// LostReason says why the kernel dropped records.
+type LostReason uint8
+
+// Reasons for lost records.
+const (
+	// LostRingFull: the ring buffer had no room, the reader fell behind.
+	LostRingFull = LostReason(pstraceLostReasonLOST_RING_FULL)
+	// LostFollowFull: the followed set had no room for a new child, whose
+	// events (and its descendants') are then filtered out.
+	LostFollowFull = LostReason(pstraceLostReasonLOST_FOLLOW_FULL)
+)
+
+func (r LostReason) String() string {
+	if r == LostFollowFull {
+		return "followed_set_full"
+	}
+	return "ring_full"
+}
 
 func (t Type) String() string {
 	switch t {
@@ -25,6 +48,8 @@ func (t Type) String() string {
 		return "exec"
 	case TypeExit:
 		return "exit"
+	case TypeRename:
+		return "rename"
 	case TypeLost:
 		return "lost"
 	}
@@ -72,11 +97,8 @@ type Event struct {
 	Reaper uint32
 
 	// lost
-	LostCount uint64
-
-	// Container is the container the process runs in, nil when none (or
-	// when nothing attributes containers).
-	Container *Container
+	LostCount  uint64
+	LostReason LostReason
 }
 
 // Duration is how long the process lived, for an exit event.
@@ -89,10 +111,10 @@ func (e *Event) Duration() time.Duration {
 
 // EachArg calls fn with every captured argument in order. A truncated last
 // argument is passed as far as it was captured.
-func (e *Event) EachArg(fn func(arg []byte)) { eachArg(e.Args, fn) }
+func (e *Event) EachArg(fn func(arg []byte)) { EachArg(e.Args, fn) }
 
-// eachArg splits argv as the kernel holds it, each argument ending in a NUL.
-func eachArg(args []byte, fn func(arg []byte)) {
+// EachArg splits argv as the kernel holds it, each argument ending in a NUL.
+func EachArg(args []byte, fn func(arg []byte)) {
 	for len(args) > 0 {
 		i := bytes.IndexByte(args, 0)
 		if i < 0 {
@@ -109,14 +131,6 @@ func (e *Event) ArgStrings() []string {
 	var out []string
 	e.EachArg(func(a []byte) { out = append(out, string(a)) })
 	return out
-}
-
-// Container identifies the container a process runs in.
-type Container struct {
-	ID        string `json:"id"`
-	Namespace string `json:"namespace"`
-	ShimPID   uint32 `json:"shim_pid"`
-	Source    string `json:"source"` // "shim" or "cgroup"
 }
 
 // ExitStatus is a wait(2) status.
@@ -142,9 +156,5 @@ func (e *Event) Clone() Event {
 	c.Comm = bytes.Clone(e.Comm)
 	c.Filename = bytes.Clone(e.Filename)
 	c.Args = bytes.Clone(e.Args)
-	if e.Container != nil {
-		ctr := *e.Container
-		c.Container = &ctr
-	}
 	return c
 }

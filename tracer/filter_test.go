@@ -6,11 +6,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // The in-kernel filters, on a real tracer: which processes' events cross
@@ -74,14 +73,7 @@ func testBinary(t *testing.T) string {
 
 // linkAs makes a link to the test binary whose name becomes the command
 // name of what is exec'd through it.
-func linkAs(t *testing.T, name string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.Symlink(testBinary(t), path); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func linkAs(t *testing.T, name string) string { return testutil.LinkSelf(t, name) }
 
 // gated is a helper process that exists but does nothing until released.
 type gated struct {
@@ -94,7 +86,7 @@ type gated struct {
 func startGated(t *testing.T, path, childPath string, depth int) *gated {
 	t.Helper()
 	cmd := spawnCmd(path, childPath, depth, true)
-	stdin, stdout := startPiped(t, cmd)
+	stdin, stdout := testutil.StartPipedStderr(t, cmd)
 	// Start returns once execve has dropped the close-on-exec pipe, which
 	// is before the exec event: wait until the new program runs.
 	if _, err := stdout.ReadString('\n'); err != nil {
@@ -156,13 +148,10 @@ func exited(pid uint32) func([]Event) bool {
 // A followed process and all its descendants pass, whole lifecycles of the
 // descendants included; nothing else on the host does.
 func TestFilterFollow(t *testing.T) {
-	c := startCollector(t, Options{Filter: Filter{Follow: true}})
 	bin := linkAs(t, "pst-follow")
 	followed := startGated(t, bin, bin, 2)
 	other := startGated(t, bin, bin, 2)
-	if err := c.tr.Follow(followed.pid); err != nil {
-		t.Fatal(err)
-	}
+	c := startCollector(t, Options{Scope: Scope{PID: int(followed.pid)}})
 	other.run()
 	followed.run()
 	c.waitUntil("the followed process's exit", exited(followed.pid))
@@ -185,7 +174,7 @@ func TestFilterFollow(t *testing.T) {
 // its fork (made under its name) and its exit, none of the child's events
 // once the child has exec'd another name.
 func TestFilterComm(t *testing.T) {
-	c := startCollector(t, Options{Filter: Filter{Comms: []string{"pst-comm-a"}}})
+	c := startCollector(t, Options{Scope: Scope{Comms: []string{"pst-comm-a"}}})
 	a, b := linkAs(t, "pst-comm-a"), linkAs(t, "pst-comm-b")
 	cmd := spawnCmd(a, b, 1, false)
 	cmd.Stderr = os.Stderr
@@ -221,7 +210,7 @@ func TestFilterComm(t *testing.T) {
 }
 
 // A process that execs a containerd shim starts being followed, and so do
-// its descendants, which are no shims; with FollowShims, so does a shim
+// its descendants, which are no shims; with Scope.Containers, so does a shim
 // that was running before the tracer; a process that is no shim is not.
 func TestFilterShims(t *testing.T) {
 	testutil.RequireRoot(t)
@@ -230,10 +219,7 @@ func TestFilterShims(t *testing.T) {
 	self := testBinary(t)
 
 	running := startGated(t, shim, self, 2)
-	c := startCollector(t, Options{Filter: Filter{Follow: true, Shims: true}})
-	if err := c.tr.FollowShims(); err != nil {
-		t.Fatal(err)
-	}
+	c := startCollector(t, Options{Scope: Scope{Containers: true}})
 	notShim := startGated(t, plain, self, 2)
 	fresh := startGated(t, shim, self, 2) // execs the shim under the filter
 	for _, g := range []*gated{running, notShim, fresh} {
@@ -242,7 +228,7 @@ func TestFilterShims(t *testing.T) {
 	c.waitUntil("both shims' exits", func(ev []Event) bool { return exited(running.pid)(ev) && exited(fresh.pid)(ev) })
 	events := c.sync()
 
-	// Followed from FollowShims on: only its exit.
+	// Followed from Open on: only its exit.
 	checkChain(t, events, subtree(events, running.pid), running.pid, [3]int{0, 0, 1}, 2)
 	// Followed from its exec of the shim on.
 	checkChain(t, events, subtree(events, fresh.pid), fresh.pid, [3]int{0, 1, 1}, 2)

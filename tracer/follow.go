@@ -3,33 +3,31 @@ package tracer
 import (
 	"fmt"
 	"os"
+
+	"github.com/pstrace/pstrace/internal/procfs"
 )
 
-// shimComm is the command name of every containerd-shim-* runtime: the
-// kernel keeps 15 bytes of it.
-const shimComm = "containerd-shim"
-
-// FollowTree follows root and its descendants (Filter.Follow). Descendants
-// forked while this runs are caught by the kernel once their parent is
-// followed; a second pass over /proc catches those forked just before.
-func (t *Tracer) FollowTree(root uint32) error {
-	if _, err := ReadProcStat("/proc", root); err != nil {
+// followTree follows root and its descendants. Descendants forked while
+// this runs are caught by the kernel once their parent is followed; a second
+// pass over /proc catches those forked just before.
+func (t *Tracer) followTree(root uint32) error {
+	if _, err := procfs.ReadStat("/proc", root); err != nil {
 		if os.IsNotExist(err) {
-			return fmt.Errorf("no process with pid %d", root)
+			return fmt.Errorf("%w with pid %d", ErrNoProcess, root)
 		}
 		return fmt.Errorf("reading process %d: %w", root, err)
 	}
-	return t.followWhere(func(st ProcStat) bool { return st.PID == root })
+	return t.followWhere(func(st procfs.Stat) bool { return st.PID == root })
 }
 
-// FollowShims follows every running containerd shim and its descendants.
-func (t *Tracer) FollowShims() error {
-	return t.followWhere(func(st ProcStat) bool { return st.Comm == shimComm })
+// followShims follows every running containerd shim and its descendants.
+func (t *Tracer) followShims() error {
+	return t.followWhere(func(st procfs.Stat) bool { return st.Comm == ShimComm })
 }
 
-func (t *Tracer) followWhere(isRoot func(ProcStat) bool) error {
+func (t *Tracer) followWhere(isRoot func(procfs.Stat) bool) error {
 	for pass := 0; pass < 2; pass++ {
-		procs, err := ScanProc("/proc")
+		procs, err := procfs.Scan("/proc")
 		if err != nil {
 			return err
 		}
@@ -44,7 +42,7 @@ func (t *Tracer) followWhere(isRoot func(ProcStat) bool) error {
 		for len(stack) > 0 {
 			pid := stack[len(stack)-1]
 			stack = append(stack[:len(stack)-1], children[pid]...)
-			if err := t.Follow(pid); err != nil {
+			if err := t.follow(pid); err != nil {
 				return err
 			}
 		}

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 	"unsafe"
 
@@ -300,14 +299,4 @@ func helperBurst(args []string) int {
 		return 100
 	}
 	return 0
-}
-
-// lookBin finds a busybox-style program such as true or false.
-func lookBin(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("finding %s: %v", name, err)
-	}
-	return p
 }

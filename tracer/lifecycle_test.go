@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // exitOf waits until pid's exit event has been read and returns all of pid's events.
@@ -63,7 +63,7 @@ func argvBytes(args []string) []byte {
 
 func TestExecArgs(t *testing.T) {
 	c := startCollector(t, Options{})
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	big := strings.Repeat("0123456789abcdef", 10<<10/16) // 10 KiB
 	many := make([]string, 100)
 	for i := range many {
@@ -132,7 +132,7 @@ func equalStrings(a, b []string) bool {
 // in pages the process never touched; the exec event must not.
 func TestExecArgsInUntouchedPages(t *testing.T) {
 	c := startCollector(t, Options{})
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	// One argument per 1 MiB of a file mapped fresh by the helper, far apart
 	// so that no fault-around could map one page along with another.
 	const spacing = 1 << 20
@@ -162,114 +162,9 @@ func TestExecArgsInUntouchedPages(t *testing.T) {
 	}
 }
 
-func TestExitStatus(t *testing.T) {
-	c := startCollector(t, Options{})
-	tests := []struct {
-		name   string
-		args   []string
-		signal syscall.Signal // sent by the test once the helper runs
-		code   int
-		sig    int
-		core   bool
-	}{
-		{name: "exit 0", args: []string{"exit", "0"}},
-		{name: "exit 3", args: []string{"exit", "3"}, code: 3},
-		{name: "SIGKILL", args: []string{"wait"}, signal: syscall.SIGKILL, sig: 9},
-		{name: "SIGTERM", args: []string{"wait"}, signal: syscall.SIGTERM, sig: 15},
-		{name: "SIGSEGV", args: []string{"die", "11", "nocore"}, sig: 11},
-		{name: "SIGSEGV core dumped", args: []string{"die", "11", "core"}, sig: 11, core: true},
-		{name: "leader exits first", args: []string{"leader-exits-first"}, code: 5},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.core {
-				coreInCwd(t)
-			}
-			cmd := testutil.HelperCmd(tt.args[0], tt.args...)
-			cmd.Dir = t.TempDir()
-			if tt.signal != 0 {
-				if _, err := cmd.StdinPipe(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if tt.signal != 0 {
-				cmd.Process.Signal(tt.signal)
-			}
-			cmd.Wait()
-			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-			e := only(t, c.exitOf(cmd.Process.Pid), TypeExit)
-			if uint32(e.Status) != uint32(ws) {
-				t.Errorf("status %#x, but wait(2) says %#x", uint32(e.Status), uint32(ws))
-			}
-			if e.Status.Code() != tt.code || e.Status.Signal() != tt.sig || e.Status.CoreDumped() != tt.core {
-				t.Errorf("got code %d signal %d core %v, want %d %d %v",
-					e.Status.Code(), e.Status.Signal(), e.Status.CoreDumped(), tt.code, tt.sig, tt.core)
-			}
-			if e.Duration() <= 0 || e.PPID != uint32(os.Getpid()) {
-				t.Errorf("duration %v ppid %d (want > 0 and %d)", e.Duration(), e.PPID, os.Getpid())
-			}
-			if tt.name == "leader exits first" && e.TID == e.PID {
-				t.Errorf("exit reported by tid %d, the leader, which exited first", e.TID)
-			}
-		})
-	}
-}
-
-// coreInCwd makes the kernel write core files to the dying process's
-// working directory for the rest of the test, as the pattern "core" does.
-func coreInCwd(t *testing.T) {
-	const path = "/proc/sys/kernel/core_pattern"
-	old, err := os.ReadFile(path)
-	if err != nil {
-		testutil.Unavailable(t, "reading %s: %v", path, err)
-	}
-	if !bytes.ContainsAny(old, "|/") {
-		return
-	}
-	if err := os.WriteFile(path, []byte("core"), 0); err != nil {
-		testutil.Unavailable(t, "setting %s: %v", path, err)
-	}
-	t.Cleanup(func() {
-		if err := os.WriteFile(path, old, 0); err != nil {
-			t.Errorf("restoring %s: %v", path, err)
-		}
-	})
-}
-
-// Threads that exit together must not make one process exit twice: each
-// can find the group's live count at zero at sched_process_exit.
-func TestOneExitPerProcess(t *testing.T) {
-	c := startCollector(t, Options{})
-	const processes, threads = 200, 2
-	pids := map[uint32]bool{}
-	for i := 0; i < processes; i++ {
-		cmd := testutil.HelperCmd("group-exit", "group-exit", strconv.Itoa(threads))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("helper: %v: %s", err, out)
-		}
-		pids[uint32(cmd.Process.Pid)] = true
-		c.exitOf(cmd.Process.Pid)
-	}
-	events := c.sync()
-	exits := map[uint32]int{}
-	for _, e := range ofType(events, TypeExit) {
-		if pids[e.PID] {
-			exits[e.PID]++
-		}
-	}
-	for pid := range pids {
-		if exits[pid] != 1 {
-			t.Errorf("process %d: %d exit events", pid, exits[pid])
-		}
-	}
-}
-
 func TestExecFromThread(t *testing.T) {
 	c := startCollector(t, Options{})
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	cmd := testutil.HelperCmd("thread-exec", "thread-exec", trueBin)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -343,7 +238,7 @@ func TestFailedExec(t *testing.T) {
 
 func TestCredentials(t *testing.T) {
 	c := startCollector(t, Options{})
-	cmd := exec.Command(lookBin(t, "true"))
+	cmd := exec.Command(testutil.LookBin(t, "true"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 4321, Gid: 8765}}
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
@@ -358,7 +253,7 @@ func TestCredentials(t *testing.T) {
 
 func TestNewPIDNamespace(t *testing.T) {
 	c := startCollector(t, Options{})
-	cmd := exec.Command(lookBin(t, "true"))
+	cmd := exec.Command(testutil.LookBin(t, "true"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
@@ -378,7 +273,7 @@ func TestNewPIDNamespace(t *testing.T) {
 // process's parent is the caller's parent: the one that reaps it.
 func TestCloneParent(t *testing.T) {
 	c := startCollector(t, Options{})
-	cmd := testutil.HelperCmd("clone-parent", "clone-parent", lookBin(t, "true"))
+	cmd := testutil.HelperCmd("clone-parent", "clone-parent", testutil.LookBin(t, "true"))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("helper: %v", err)

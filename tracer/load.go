@@ -1,13 +1,10 @@
 package tracer
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -19,10 +16,10 @@ import (
 // kernelBTFPath is where a kernel built with CONFIG_DEBUG_INFO_BTF exposes its types.
 const kernelBTFPath = "/sys/kernel/btf/vmlinux"
 
-// Errors a user can meet before anything is loaded; each says what to do.
+// Errors a user can meet before anything is loaded.
 var (
-	ErrPermission = errors.New("permission denied: pstrace needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN); run it with sudo")
-	ErrNoBTF      = errors.New("kernel BTF not found at " + kernelBTFPath + ": the kernel needs CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE")
+	ErrPermission = errors.New("permission denied: loading BPF programs needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN")
+	ErrNoBTF      = errors.New("kernel BTF not found at " + kernelBTFPath + ": the kernel needs CONFIG_DEBUG_INFO_BTF=y, or Options.BTFPath")
 	ErrNoRingBuf  = errors.New("the kernel has no BPF ring buffer: pstrace needs Linux 5.8 or newer")
 )
 
@@ -33,57 +30,85 @@ type hook struct{ tracepoint, btfProg, rawProg string }
 // hooks in the order they are attached. Exit goes first and fork last: a
 // process whose fork is reported then always has its exit reported too,
 // however long the attaching takes (a fork reported without its exit would
-// stay in the tree for good).
-var hooks = []hook{
-	{"sched_process_exit", "exit_btf", "exit_raw"},
-	{"sched_process_exec", "exec_btf", "exec_raw"},
-	{"sched_process_fork", "fork_btf", "fork_raw"},
+// stay in the tree for good). A rename before its process's fork is
+// reported changes nothing.
+var hooks = [...]hook{
+	{"sched_process_exit", pstraceProgExitBtf, pstraceProgExitRaw},
+	{"sched_process_exec", pstraceProgExecBtf, pstraceProgExecRaw},
+	{"task_rename", pstraceProgRenameBtf, pstraceProgRenameRaw},
+	{"sched_process_fork", pstraceProgForkBtf, pstraceProgForkRaw},
 }
 
-func load(opts *Options) (*ebpf.Collection, error) {
-	if err := checkPrivileges(); err != nil {
-		return nil, err
+// objects are the loaded maps, and the program of each hook chosen for this
+// kernel (BTF-enabled or raw), in the order of hooks.
+type objects struct {
+	maps  pstraceMaps
+	progs [len(hooks)]*ebpf.Program
+	btf   bool // progs are BTF-enabled tracepoints
+}
+
+func (o *objects) close() error {
+	var errs []error
+	for i, p := range o.progs {
+		if p != nil {
+			errs = append(errs, p.Close())
+			o.progs[i] = nil
+		}
+	}
+	errs = append(errs, o.maps.Close())
+	o.maps = pstraceMaps{}
+	return errors.Join(errs...)
+}
+
+func load(opts *Options, objs *objects) error {
+	if err := checkHost(); err != nil {
+		return err
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("removing the memlock limit: %w", err)
+	if err := rlimit.RemoveMemlock(); errors.Is(err, unix.EPERM) {
+		return ErrNoCapSysResource
+	} else if err != nil {
+		return fmt.Errorf("removing the memlock limit: %w", err)
 	}
 	_, statErr := os.Stat(kernelBTFPath)
-	kernelBTF := statErr == nil
-	if !kernelBTF && opts.BTFPath == "" {
-		return nil, ErrNoBTF
+	objs.btf = statErr == nil
+	if !objs.btf && opts.BTFPath == "" {
+		return ErrNoBTF
 	}
 	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
 		if errors.Is(err, ebpf.ErrNotSupported) {
-			return nil, fmt.Errorf("%w (this is %s)", ErrNoRingBuf, kernelRelease())
+			return fmt.Errorf("%w (this is %s)", ErrNoRingBuf, kernelRelease())
 		}
-		return nil, fmt.Errorf("probing for the BPF ring buffer: %w", err)
+		return fmt.Errorf("probing for the BPF ring buffer: %w", err)
 	}
 
-	spec, err := loadPstrace()
+	spec, specs, err := loadSpecs()
 	if err != nil {
-		return nil, fmt.Errorf("reading BPF objects: %w", err)
+		return err
 	}
 	for _, h := range hooks {
-		if kernelBTF {
+		if objs.btf {
 			delete(spec.Programs, h.rawProg)
 		} else {
 			delete(spec.Programs, h.btfProg)
 		}
 	}
-	spec.Maps["events"].MaxEntries = uint32(opts.RingSize)
-	if !opts.Filter.Follow && !opts.Filter.Shims {
-		spec.Maps["followed"].MaxEntries = 1 // preallocated, and never used
+	specs.Events.MaxEntries = uint32(opts.RingSize)
+	if !opts.Scope.follows() {
+		specs.Followed.MaxEntries = 1 // preallocated, and never used
 	}
-	vars := map[string]any{
-		"wakeup_bytes":    uint64(max(opts.WakeupBytes, 0)),
-		"filter_followed": opts.Filter.Follow,
-		"follow_shims":    opts.Filter.Shims,
-		"filter_comm":     len(opts.Filter.Comms) > 0,
-	}
-	for name, v := range vars {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return nil, fmt.Errorf("setting %s: %w", name, err)
+	wakeup := uint64(opts.WakeupBytes) // 0 with WakeEveryEvent: any backlog wakes
+	for _, v := range []struct {
+		spec  *ebpf.VariableSpec
+		value any
+	}{
+		{specs.WakeupBytes, wakeup},
+		{specs.FilterFollowed, opts.Scope.follows()},
+		{specs.FollowShims, opts.Scope.Containers},
+		{specs.FilterComm, len(opts.Scope.Comms) > 0},
+	} {
+		if err := v.spec.Set(v.value); err != nil {
+			return fmt.Errorf("setting %s: %w", v.spec.Name, err)
 		}
 	}
 
@@ -91,54 +116,43 @@ func load(opts *Options) (*ebpf.Collection, error) {
 	if opts.BTFPath != "" {
 		types, err := btf.LoadSpec(opts.BTFPath)
 		if err != nil {
-			return nil, fmt.Errorf("reading BTF from %s: %w", opts.BTFPath, err)
+			return fmt.Errorf("reading BTF from %s: %w", opts.BTFPath, err)
 		}
 		collOpts.Programs.KernelTypes = types
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, collOpts)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) {
-			return nil, ErrPermission
+			return ErrPermission
 		}
-		return nil, fmt.Errorf("loading BPF objects: %w", err)
+		return fmt.Errorf("loading BPF objects: %w", err)
 	}
-	return coll, nil
+	defer coll.Close()
+	if err := coll.Assign(&objs.maps); err != nil {
+		return fmt.Errorf("loading BPF objects: %w", err)
+	}
+	for i, h := range hooks {
+		name := h.rawProg
+		if objs.btf {
+			name = h.btfProg
+		}
+		// A name missing here is caught by the build: it is bpf2go's constant.
+		objs.progs[i] = coll.DetachProgram(name)
+	}
+	return nil
 }
 
-// checkPrivileges fails early, with advice, where loading would fail with EPERM.
-func checkPrivileges() error {
-	if os.Geteuid() == 0 {
-		return nil
-	}
-	caps, err := effectiveCaps()
+// loadSpecs reads the embedded BPF objects, with bpf2go's typed view of them.
+func loadSpecs() (*ebpf.CollectionSpec, *pstraceSpecs, error) {
+	spec, err := loadPstrace()
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("reading BPF objects: %w", err)
 	}
-	const capSysAdmin, capPerfmon, capBPF = 21, 38, 39
-	has := func(c uint) bool { return caps&(1<<c) != 0 }
-	if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) {
-		return nil
+	var specs pstraceSpecs
+	if err := spec.Assign(&specs); err != nil {
+		return nil, nil, fmt.Errorf("reading BPF objects: %w", err)
 	}
-	return ErrPermission
-}
-
-func effectiveCaps() (uint64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, fmt.Errorf("reading capabilities: %w", err)
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "CapEff:"); ok {
-			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				return 0, fmt.Errorf("reading capabilities: %w", err)
-			}
-			return caps, nil
-		}
-	}
-	return 0, fmt.Errorf("reading capabilities: no CapEff in /proc/self/status")
+	return spec, &specs, nil
 }
 
 func kernelRelease() string {

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // testHelpers are the workloads the tests start as processes of their own

@@ -1,14 +1,18 @@
-package tracer
+package tracer_test
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/bootclock"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/render"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // The Go half of pstrace's pipeline, measured alone on synthesised ring
@@ -16,7 +20,7 @@ import (
 
 // synthRecord is a ring buffer record as bpf/pstrace.bpf.c writes it.
 type synthRecord struct {
-	typ           Type
+	typ           tracer.Type
 	pid, ppid     uint32
 	startNs, now  uint64
 	comm          string
@@ -30,35 +34,16 @@ type synthRecord struct {
 
 // appendRaw appends r's bytes to dst[:0].
 func (r *synthRecord) appendRaw(dst []byte) []byte {
-	argsLen := 0
+	var args []byte
 	for _, a := range r.args {
-		argsLen += len(a) + 1
+		args = append(append(args, a...), 0)
 	}
-	n := headerSize + len(r.filename) + argsLen
-	if cap(dst) < n {
-		dst = make([]byte, n)
-	}
-	raw := dst[:n]
-	clear(raw[:headerSize])
-	le := binary.NativeEndian
-	le.PutUint64(raw[off.timeNs:], r.now)
-	le.PutUint64(raw[off.startNs:], r.startNs)
-	le.PutUint64(raw[off.cgroupID:], r.cgroup)
-	for o, v := range map[uintptr]uint32{
-		off.typ: uint32(r.typ), off.pid: r.pid, off.tid: r.tid, off.ppid: r.ppid, off.uid: r.uid, off.gid: r.gid,
-		off.nsPID: r.pid, off.exitStatus: r.status, off.reaper: r.reaper, off.argsLen: uint32(argsLen),
-	} {
-		le.PutUint32(raw[o:], v)
-	}
-	le.PutUint16(raw[off.filenameLen:], uint16(len(r.filename)))
-	copy(raw[off.comm:off.comm+15], r.comm)
-	p := headerSize + copy(raw[headerSize:], r.filename)
-	for _, a := range r.args {
-		p += copy(raw[p:], a)
-		raw[p] = 0
-		p++
-	}
-	return raw
+	return tracer.AppendRecord(dst, &tracer.Event{
+		Type: r.typ, BootNs: r.now, StartNs: r.startNs, CgroupID: r.cgroup,
+		PID: r.pid, TID: r.tid, PPID: r.ppid, UID: r.uid, GID: r.gid, NsPID: r.pid,
+		Status: tracer.ExitStatus(r.status), Reaper: r.reaper,
+		Comm: []byte(r.comm), Filename: []byte(r.filename), Args: args,
+	})
 }
 
 // benchSpawner is the long-lived parent of the processes the stream spawns.
@@ -68,33 +53,33 @@ const benchSpawner = 500
 func lifecycle(pid uint32, startNs uint64) [3]synthRecord {
 	base := synthRecord{pid: pid, tid: pid, ppid: benchSpawner, startNs: startNs, now: startNs, comm: "bash", cgroup: 4242, uid: 1000, gid: 1000}
 	fork, exec, exit := base, base, base
-	fork.typ = TypeFork
-	exec.typ, exec.now, exec.comm = TypeExec, startNs+200_000, "git"
+	fork.typ = tracer.TypeFork
+	exec.typ, exec.now, exec.comm = tracer.TypeExec, startNs+200_000, "git"
 	exec.filename = "/usr/bin/git"
 	exec.args = []string{"git", "-C", "/home/user/src/project", "status", "--porcelain=v2", "--branch"}
-	exit.typ, exit.now, exit.comm, exit.reaper = TypeExit, startNs+3_000_000, "git", 1
+	exit.typ, exit.now, exit.comm, exit.reaper = tracer.TypeExit, startNs+3_000_000, "git", 1
 	return [3]synthRecord{fork, exec, exit}
 }
 
 // benchTree is a tree of the spawner and `live` other processes, built by
 // decoding records: a host with that many processes running.
-func benchTree(tb testing.TB, live int) *Tree {
+func benchTree(tb testing.TB, live int) *proctree.Tree {
 	tb.Helper()
-	tr := NewTree(TreeOptions{Proc: tb.TempDir()})
+	tr := proctree.New(proctree.Options{Proc: tb.TempDir()})
 	tb.Cleanup(tr.Close)
 	if err := tr.Seed(); err != nil {
 		tb.Fatal(err)
 	}
 	var (
 		raw []byte
-		ev  Event
+		ev  tracer.Event
 	)
 	apply := func(r *synthRecord) {
 		raw = r.appendRaw(raw)
-		if err := Decode(raw, &ev); err != nil {
+		if err := tracer.Decode(raw, &ev); err != nil {
 			tb.Fatal(err)
 		}
-		if err := tr.Apply(&ev); err != nil {
+		if _, err := tr.Apply(&ev); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -126,7 +111,7 @@ func stream(n int, exec bool) [][]byte {
 	for k := 0; k < n; k++ {
 		lc := lifecycle(uint32(200_000+k), uint64(5e12)+uint64(k)*1e7)
 		for i := range lc {
-			if exec || lc[i].typ != TypeExec {
+			if exec || lc[i].typ != tracer.TypeExec {
 				out = append(out, lc[i].appendRaw(nil))
 			}
 		}
@@ -135,8 +120,8 @@ func stream(n int, exec bool) [][]byte {
 }
 
 func BenchmarkPipeline(b *testing.B) {
-	var clock bootClock
-	clock.sync()
+	var clock bootclock.Clock
+	clock.Sync()
 	steps := []struct {
 		name             string
 		tree, json, exec bool
@@ -151,27 +136,29 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, s := range steps {
 		b.Run(s.name, func(b *testing.B) {
 			records := stream(1024, s.exec)
-			var tr *Tree
+			var tr *proctree.Tree
 			if s.tree {
 				tr = benchTree(b, 1000)
 			}
 			var (
-				ev  Event
+				ev  tracer.Event
+				ctr *proctree.Container
 				buf = make([]byte, 0, 4096)
 				i   int
 			)
 			step := func() {
-				if err := Decode(records[i], &ev); err != nil {
+				if err := tracer.Decode(records[i], &ev); err != nil {
 					b.Fatal(err)
 				}
-				ev.Time = clock.wall(ev.BootNs)
+				ev.Time = clock.Wall(ev.BootNs)
 				if s.tree {
-					if err := tr.Apply(&ev); err != nil {
+					var err error
+					if ctr, err = tr.Apply(&ev); err != nil {
 						b.Fatal(err)
 					}
 				}
 				if s.json {
-					buf = AppendJSON(buf[:0], &ev)
+					buf = render.AppendEventJSON(buf[:0], &ev, ctr)
 				}
 				if i++; i == len(records) {
 					i = 0

@@ -14,31 +14,49 @@ import (
 )
 
 type pstraceEvent struct {
-	_           structs.HostLayout
-	TimeNs      uint64
-	StartNs     uint64
-	CgroupId    uint64
-	Type        uint32
-	Pid         uint32
-	Tid         uint32
-	Ppid        uint32
-	Uid         uint32
-	Gid         uint32
-	NsPid       uint32
-	ExitStatus  uint32
-	Reaper      uint32
-	FilenameLen uint16
-	Flags       uint16
-	ArgsLen     uint32
-	Comm        [16]int8
-	_           [4]byte
+	_                 structs.HostLayout
+	TimeNs            uint64
+	StartNs           uint64
+	CgroupId          uint64
+	Type              pstraceEventType
+	Pid               uint32
+	Tid               uint32
+	Ppid              uint32
+	Uid               uint32
+	Gid               uint32
+	NsPid             uint32
+	ExitStatus        uint32
+	Reaper            uint32
+	FilenameLen       uint16
+	ArgsTruncated     uint8
+	FilenameTruncated uint8
+	ArgsLen           uint32
+	Comm              [16]int8
+	_                 [4]byte
 }
+
+type pstraceEventType uint32
+
+const (
+	pstraceEventTypeEVENT_FORK   pstraceEventType = 1
+	pstraceEventTypeEVENT_EXEC   pstraceEventType = 2
+	pstraceEventTypeEVENT_EXIT   pstraceEventType = 3
+	pstraceEventTypeEVENT_RENAME pstraceEventType = 4
+)
 
 type pstraceExecRecord struct {
 	_    structs.HostLayout
 	Hdr  pstraceEvent
 	Data [16896]int8
 }
+
+type pstraceLostReason uint32
+
+const (
+	pstraceLostReasonLOST_RING_FULL   pstraceLostReason = 0
+	pstraceLostReasonLOST_FOLLOW_FULL pstraceLostReason = 1
+	pstraceLostReasonLOST_REASONS     pstraceLostReason = 2
+)
 
 type pstraceProcessKey struct {
 	_       structs.HostLayout
@@ -63,6 +81,8 @@ const (
 	pstraceProgExitRaw       = "exit_raw"
 	pstraceProgForkBtf       = "fork_btf"
 	pstraceProgForkRaw       = "fork_raw"
+	pstraceProgRenameBtf     = "rename_btf"
+	pstraceProgRenameRaw     = "rename_raw"
 	pstraceVarFilterComm     = "filter_comm"
 	pstraceVarFilterFollowed = "filter_followed"
 	pstraceVarFollowShims    = "follow_shims"
@@ -111,12 +131,14 @@ type pstraceSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type pstraceProgramSpecs struct {
-	ExecBtf *ebpf.ProgramSpec `ebpf:"exec_btf"`
-	ExecRaw *ebpf.ProgramSpec `ebpf:"exec_raw"`
-	ExitBtf *ebpf.ProgramSpec `ebpf:"exit_btf"`
-	ExitRaw *ebpf.ProgramSpec `ebpf:"exit_raw"`
-	ForkBtf *ebpf.ProgramSpec `ebpf:"fork_btf"`
-	ForkRaw *ebpf.ProgramSpec `ebpf:"fork_raw"`
+	ExecBtf   *ebpf.ProgramSpec `ebpf:"exec_btf"`
+	ExecRaw   *ebpf.ProgramSpec `ebpf:"exec_raw"`
+	ExitBtf   *ebpf.ProgramSpec `ebpf:"exit_btf"`
+	ExitRaw   *ebpf.ProgramSpec `ebpf:"exit_raw"`
+	ForkBtf   *ebpf.ProgramSpec `ebpf:"fork_btf"`
+	ForkRaw   *ebpf.ProgramSpec `ebpf:"fork_raw"`
+	RenameBtf *ebpf.ProgramSpec `ebpf:"rename_btf"`
+	RenameRaw *ebpf.ProgramSpec `ebpf:"rename_raw"`
 }
 
 // pstraceMapSpecs contains maps before they are loaded into the kernel.
@@ -194,12 +216,14 @@ type pstraceVariables struct {
 //
 // It can be passed to loadPstraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type pstracePrograms struct {
-	ExecBtf *ebpf.Program `ebpf:"exec_btf"`
-	ExecRaw *ebpf.Program `ebpf:"exec_raw"`
-	ExitBtf *ebpf.Program `ebpf:"exit_btf"`
-	ExitRaw *ebpf.Program `ebpf:"exit_raw"`
-	ForkBtf *ebpf.Program `ebpf:"fork_btf"`
-	ForkRaw *ebpf.Program `ebpf:"fork_raw"`
+	ExecBtf   *ebpf.Program `ebpf:"exec_btf"`
+	ExecRaw   *ebpf.Program `ebpf:"exec_raw"`
+	ExitBtf   *ebpf.Program `ebpf:"exit_btf"`
+	ExitRaw   *ebpf.Program `ebpf:"exit_raw"`
+	ForkBtf   *ebpf.Program `ebpf:"fork_btf"`
+	ForkRaw   *ebpf.Program `ebpf:"fork_raw"`
+	RenameBtf *ebpf.Program `ebpf:"rename_btf"`
+	RenameRaw *ebpf.Program `ebpf:"rename_raw"`
 }
 
 func (p *pstracePrograms) Close() error {
@@ -210,6 +234,8 @@ func (p *pstracePrograms) Close() error {
 		p.ExitRaw,
 		p.ForkBtf,
 		p.ForkRaw,
+		p.RenameBtf,
+		p.RenameRaw,
 	)
 }
 

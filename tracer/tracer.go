@@ -1,5 +1,3 @@
-// Package tracer loads pstrace's BPF program, attaches it to the scheduler's
-// process tracepoints and decodes the events it writes to its ring buffer.
 package tracer
 
 import (
@@ -12,77 +10,35 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/pstrace/pstrace/internal/bootclock"
 )
-
-// Defaults for Options.
-const (
-	DefaultRingSize      = 4 << 20
-	DefaultWakeupBytes   = 64 << 10
-	DefaultDrainInterval = 100 * time.Millisecond
-)
-
-// ErrDrained is returned by Read each time it has emptied the ring buffer on
-// its drain timer: a moment to flush output or compare state. Read again to go on.
-var ErrDrained = errors.New("ring buffer drained")
-
-// ErrClosed is returned by Read after Close.
-var ErrClosed = errors.New("tracer closed")
-
-// Options tune a Tracer. The zero value is usable.
-type Options struct {
-	// RingSize is the ring buffer's size in bytes: a power of two, at least a page.
-	RingSize int
-	// WakeupBytes is the backlog at which the kernel wakes the reader;
-	// below it the reader drains every DrainInterval. 0 means
-	// DefaultWakeupBytes; a negative value wakes the reader on every event.
-	WakeupBytes int
-	// DrainInterval bounds how long an event waits in the ring buffer.
-	DrainInterval time.Duration
-	// BTFPath is a BTF file to use for CO-RE instead of the kernel's own.
-	BTFPath string
-	// Filter limits the events that leave the kernel.
-	Filter Filter
-}
-
-// Filter limits the events the kernel sends; filtered-out events never reach
-// user space. The zero value passes everything.
-type Filter struct {
-	// Follow passes only processes in the followed set: those added with
-	// Tracer.Follow, their descendants, and (with Shims) containerd shims.
-	Follow bool
-	// Shims adds every process that execs a containerd shim to the followed set.
-	Shims bool
-	// Comms passes only processes with one of these command names.
-	Comms []string
-}
-
-// maxComms is the size of the comms map in bpf/pstrace.bpf.c.
-const maxComms = 64
 
 // Tracer streams process events from the kernel.
 type Tracer struct {
-	coll     *ebpf.Collection
+	objs     objects
 	links    []link.Link
 	rd       *ringbuf.Reader
 	rec      ringbuf.Record
 	interval time.Duration
-	clock    bootClock
-	lostSeen uint64
+	clock    bootclock.Clock
+	lostSeen [nLostReasons]uint64
 	lostBuf  []uint64
-	follows  bool // a filter follows processes: the followed set is sized for it
-	// lastTick is when Read last did its timer work (cancellation, clock,
-	// lost counts): a reader that never finds the ring empty must still do it.
+	// lastTick is when the reader last did its timer work (cancellation,
+	// clock, lost counts): a reader that never finds the ring empty must
+	// still do it.
 	lastTick time.Time
 }
 
-// Open checks that the kernel can run pstrace, loads the BPF program and
-// attaches it. Close releases everything.
+// Open checks that the kernel can run pstrace, loads the BPF program,
+// attaches it and, for a scope of subtrees, follows the processes in scope
+// that run already. Close releases everything.
 func Open(opts Options) (*Tracer, error) {
-	opts.setDefaults()
-	if err := opts.validate(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Tracer{interval: opts.DrainInterval, follows: opts.Filter.Follow || opts.Filter.Shims}
+	opts = opts.withDefaults()
+	t := &Tracer{interval: opts.DrainInterval}
 	if err := t.open(&opts); err != nil {
 		t.Close()
 		return nil, err
@@ -91,56 +47,33 @@ func Open(opts Options) (*Tracer, error) {
 }
 
 func (t *Tracer) open(opts *Options) error {
+	if err := load(opts, &t.objs); err != nil {
+		return err
+	}
+	if err := t.seedComms(opts.Scope.Comms); err != nil {
+		return err
+	}
 	var err error
-	if t.coll, err = load(opts); err != nil {
-		return err
-	}
-	if err := t.seedComms(opts.Filter.Comms); err != nil {
-		return err
-	}
-	if t.rd, err = ringbuf.NewReader(t.coll.Maps["events"]); err != nil {
+	if t.rd, err = ringbuf.NewReader(t.objs.maps.Events); err != nil {
 		return fmt.Errorf("opening ring buffer: %w", err)
 	}
-	if t.links, err = attach(t.coll); err != nil {
+	if t.links, err = attach(&t.objs); err != nil {
 		return err
 	}
-	t.clock.sync()
+	// Following starts once the programs run: a child forked from here on
+	// is followed by the kernel, one forked before by the scan.
+	switch {
+	case opts.Scope.PID != 0:
+		err = t.followTree(uint32(opts.Scope.PID))
+	case opts.Scope.Containers:
+		err = t.followShims()
+	}
+	if err != nil {
+		return err
+	}
+	t.clock.Sync()
 	t.lastTick = time.Now()
 	t.rd.SetDeadline(t.lastTick.Add(t.interval))
-	return nil
-}
-
-func (o *Options) setDefaults() {
-	if o.RingSize == 0 {
-		o.RingSize = DefaultRingSize
-	}
-	if o.WakeupBytes == 0 {
-		o.WakeupBytes = DefaultWakeupBytes
-	}
-	if o.DrainInterval == 0 {
-		o.DrainInterval = DefaultDrainInterval
-	}
-}
-
-func (o *Options) validate() error {
-	page := os.Getpagesize()
-	if o.RingSize < page || o.RingSize&(o.RingSize-1) != 0 {
-		return fmt.Errorf("ring size %d: must be a power of two and at least %d bytes", o.RingSize, page)
-	}
-	if o.WakeupBytes > o.RingSize {
-		return fmt.Errorf("wakeup threshold %d: must not exceed the ring size (%d)", o.WakeupBytes, o.RingSize)
-	}
-	if o.DrainInterval < time.Millisecond {
-		return fmt.Errorf("drain interval %v: must be at least 1ms", o.DrainInterval)
-	}
-	if len(o.Filter.Comms) > maxComms {
-		return fmt.Errorf("%d command names: at most %d can be filtered", len(o.Filter.Comms), maxComms)
-	}
-	for _, c := range o.Filter.Comms {
-		if c == "" || len(c) > 15 {
-			return fmt.Errorf("command name %q: must be 1 to 15 bytes, as the kernel keeps it", c)
-		}
-	}
 	return nil
 }
 
@@ -155,92 +88,121 @@ func (t *Tracer) Close() error {
 		errs = append(errs, t.rd.Close())
 		t.rd = nil
 	}
-	if t.coll != nil {
-		t.coll.Close()
-		t.coll = nil
-	}
+	errs = append(errs, t.objs.close())
 	return errors.Join(errs...)
 }
 
-// Read blocks until the next event and decodes it into ev, whose byte slices
-// stay valid until the next call. It returns ErrDrained when it has emptied
-// the ring buffer on its timer, a TypeLost event when the kernel dropped
-// records, and ctx.Err() once ctx is done: all checked once per drain
-// interval, also while records keep arriving faster than they are read.
-func (t *Tracer) Read(ctx context.Context, ev *Event) error {
+// Run reads events until ctx is done, then returns nil. It calls onEvent
+// with each event (ev and its byte slices are valid only during the call)
+// and onDrain each time it has emptied the ring buffer on its drain timer:
+// a moment to flush output or look at state. Records the kernel dropped
+// arrive as TypeLost events. Cancellation is checked once per drain
+// interval, also while records keep arriving faster than they are read. The
+// first error from a callback or from reading ends Run and is returned.
+func (t *Tracer) Run(ctx context.Context, onEvent func(ev *Event) error, onDrain func() error) error {
+	var ev Event
+	for {
+		drained, err := t.next(ctx, &ev)
+		switch {
+		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+			return nil
+		case err != nil:
+			return err
+		case drained:
+			if onDrain != nil {
+				if err := onDrain(); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := onEvent(&ev); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// errClosed is returned by next after Close.
+var errClosed = errors.New("tracer closed")
+
+// next blocks until the next event and decodes it into ev, or reports that
+// the ring buffer was drained on the timer, or returns ctx's error.
+func (t *Tracer) next(ctx context.Context, ev *Event) (drained bool, err error) {
 	if t.rd == nil {
-		return ErrClosed
+		return false, errClosed
 	}
 	if time.Since(t.lastTick) >= t.interval {
 		// A flood keeps the ring from ever running empty, so the deadline
 		// below never fires: do the timer's work here instead.
 		if done, err := t.tick(ctx, ev); done {
-			return err
+			return false, err
 		}
 	}
-	err := t.rd.ReadInto(&t.rec)
+	err = t.rd.ReadInto(&t.rec)
 	if err == nil {
-		if err := Decode(t.rec.RawSample, ev); err != nil {
-			return fmt.Errorf("decoding event: %w", err)
+		if err := decode(t.rec.RawSample, ev); err != nil {
+			return false, fmt.Errorf("decoding event: %w", err)
 		}
-		ev.Time = t.clock.wall(ev.BootNs)
-		return nil
+		ev.Time = t.clock.Wall(ev.BootNs)
+		return false, nil
 	}
 	if errors.Is(err, ringbuf.ErrClosed) {
-		return ErrClosed
+		return false, errClosed
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		return fmt.Errorf("reading ring buffer: %w", err)
+		return false, fmt.Errorf("reading ring buffer: %w", err)
 	}
 	if done, err := t.tick(ctx, ev); done {
-		return err
+		return false, err
 	}
-	return ErrDrained
+	return true, nil
 }
 
 // tick does the work of each drain interval and restarts the timer. done
-// tells whether Read should return err (nil with a TypeLost event in ev).
+// tells whether next should return err (nil with a TypeLost event in ev).
 func (t *Tracer) tick(ctx context.Context, ev *Event) (done bool, err error) {
 	t.lastTick = time.Now()
 	t.rd.SetDeadline(t.lastTick.Add(t.interval))
 	if err := ctx.Err(); err != nil {
 		return true, err
 	}
-	t.clock.sync()
-	lost, err := t.newlyLost()
-	if err != nil {
-		return true, err
-	}
-	if lost > 0 {
-		*ev = Event{Type: TypeLost, Time: t.lastTick, LostCount: lost}
-		return true, nil
+	t.clock.Sync()
+	for r := LostReason(0); r < nLostReasons; r++ {
+		lost, err := t.newlyLost(r)
+		if err != nil {
+			return true, err
+		}
+		if lost > 0 {
+			*ev = Event{Type: TypeLost, Time: t.lastTick, LostCount: lost, LostReason: r}
+			return true, nil
+		}
 	}
 	return false, nil
 }
 
-// newlyLost is the number of records the kernel dropped since it was last asked.
-func (t *Tracer) newlyLost() (uint64, error) {
-	if err := t.coll.Maps["lost"].Lookup(uint32(0), &t.lostBuf); err != nil {
+// nLostReasons is the number of the kernel's lost counters.
+const nLostReasons = LostReason(pstraceLostReasonLOST_REASONS)
+
+// newlyLost is the number of records the kernel dropped for reason since
+// it was last asked.
+func (t *Tracer) newlyLost(reason LostReason) (uint64, error) {
+	if err := t.objs.maps.Lost.Lookup(uint32(reason), &t.lostBuf); err != nil {
 		return 0, fmt.Errorf("reading lost counters: %w", err)
 	}
 	var sum uint64
 	for _, n := range t.lostBuf {
 		sum += n
 	}
-	n := sum - t.lostSeen
-	t.lostSeen = sum
+	n := sum - t.lostSeen[reason]
+	t.lostSeen[reason] = sum
 	return n, nil
 }
 
-// Follow adds processes to the followed set of Filter.Follow. Their
-// descendants are followed from then on.
-func (t *Tracer) Follow(pids ...uint32) error {
-	if !t.follows {
-		return errors.New("following processes needs Options.Filter.Follow")
-	}
-	m := t.coll.Maps["followed"]
+// follow adds processes to the followed set. Their descendants are
+// followed from then on.
+func (t *Tracer) follow(pids ...uint32) error {
 	for _, pid := range pids {
-		if err := m.Update(pid, uint8(1), ebpf.UpdateAny); err != nil {
+		if err := t.objs.maps.Followed.Update(pid, uint8(1), ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("following pid %d: %w", pid, err)
 		}
 	}
@@ -248,11 +210,10 @@ func (t *Tracer) Follow(pids ...uint32) error {
 }
 
 func (t *Tracer) seedComms(comms []string) error {
-	m := t.coll.Maps["comms"]
 	for _, c := range comms {
 		var key [16]byte
 		copy(key[:], c)
-		if err := m.Update(key, uint8(1), ebpf.UpdateAny); err != nil {
+		if err := t.objs.maps.Comms.Update(key, uint8(1), ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("adding command name %q to the filter: %w", c, err)
 		}
 	}

@@ -64,4 +64,6 @@ for pkg in $("$go" list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{
 	"$go" test -c -o "$dir/$(basename "$pkg").test" "$pkg"
 	[ ! -d "${rel:-.}/testdata" ] || cp -r "${rel:-.}/testdata" "$dir/"
 done
+# Tests that hold the README to the code (internal/otlp's mapping table) read it from there.
+cp README.md "$root/src/"
 pack

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // drainSetting is one choice of --drain-interval and --wakeup-bytes.
@@ -80,20 +80,13 @@ func drainLatency(storm string, s drainSetting) (drainResult, error) {
 	if err != nil {
 		return res, err
 	}
-	wakeup := s.WakeupBytes
-	if wakeup == 0 {
-		wakeup = -1 // the library's spelling of "every event"
-	}
-	tr, err := tracer.Open(tracer.Options{DrainInterval: s.Interval, WakeupBytes: wakeup, Filter: tracer.Filter{Follow: true}})
+	tr, err := tracer.Open(tracer.Options{DrainInterval: s.Interval, WakeupBytes: s.WakeupBytes, WakeEveryEvent: s.WakeupBytes == 0,
+		Scope: tracer.Scope{PID: int(g.PID)}})
 	if err != nil {
 		g.kill()
 		return res, err
 	}
 	defer tr.Close()
-	if err := tr.Follow(g.PID); err != nil {
-		g.kill()
-		return res, err
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var (
 		wg      sync.WaitGroup
@@ -103,20 +96,12 @@ func drainLatency(storm string, s drainSetting) (drainResult, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		var ev tracer.Event
-		for {
-			err := tr.Read(ctx, &ev)
-			switch {
-			case err == nil && ev.Type != tracer.TypeLost:
+		readErr = tr.Run(ctx, func(ev *tracer.Event) error {
+			if ev.Type != tracer.TypeLost {
 				lat = append(lat, float64(bootNow()-int64(ev.BootNs)))
-			case err == nil, errors.Is(err, tracer.ErrDrained):
-			case errors.Is(err, context.Canceled):
-				return
-			default:
-				readErr = err
-				return
 			}
-		}
+			return nil
+		}, nil)
 	}()
 	err = g.release()
 	if err == nil {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // filterResult is the records that crossed the ring buffer during a mixed
@@ -28,16 +28,16 @@ const filterSpawns = 300
 func measureFilter(storm string) ([]filterResult, error) {
 	cases := []struct {
 		name   string
-		filter tracer.Filter
+		scope  tracer.Scope
 		follow bool
 	}{
 		{name: "no filter"},
-		{name: "--pid (followed subtree)", filter: tracer.Filter{Follow: true}, follow: true},
-		{name: "--comm true", filter: tracer.Filter{Comms: []string{"true"}}},
+		{name: "--pid (followed subtree)", follow: true},
+		{name: "--comm true", scope: tracer.Scope{Comms: []string{"true"}}},
 	}
 	var out []filterResult
 	for _, c := range cases {
-		r, err := filterRun(storm, c.name, c.filter, c.follow)
+		r, err := filterRun(storm, c.name, c.scope, c.follow)
 		if err != nil {
 			return nil, fmt.Errorf("filter %s: %w", c.name, err)
 		}
@@ -50,7 +50,7 @@ func measureFilter(storm string) ([]filterResult, error) {
 
 // filterRun traces, under one filter, a storm of /bin/true (the wanted one)
 // next to a storm of /bin/false.
-func filterRun(storm, name string, filter tracer.Filter, follow bool) (filterResult, error) {
+func filterRun(storm, name string, scope tracer.Scope, follow bool) (filterResult, error) {
 	res := filterResult{Name: name}
 	wanted, err := startGated(storm, "-n", fmt.Sprint(filterSpawns), "-path", "/bin/true")
 	if err != nil {
@@ -61,20 +61,16 @@ func filterRun(storm, name string, filter tracer.Filter, follow bool) (filterRes
 		wanted.kill()
 		return res, err
 	}
-	tr, err := tracer.Open(tracer.Options{Filter: filter})
+	if follow {
+		scope.PID = int(wanted.PID)
+	}
+	tr, err := tracer.Open(tracer.Options{Scope: scope})
 	if err != nil {
 		wanted.kill()
 		unwanted.kill()
 		return res, err
 	}
 	defer tr.Close()
-	if follow {
-		if err := tr.Follow(wanted.PID); err != nil {
-			wanted.kill()
-			unwanted.kill()
-			return res, err
-		}
-	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -82,26 +78,19 @@ func filterRun(storm, name string, filter tracer.Filter, follow bool) (filterRes
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		var ev tracer.Event
-		for {
-			err := tr.Read(ctx, &ev)
+		readErr = tr.Run(ctx, func(ev *tracer.Event) error {
 			switch {
-			case err == nil && ev.Type == tracer.TypeLost:
+			case ev.Type == tracer.TypeLost:
 				res.Lost += ev.LostCount
-			case err == nil && (ev.PID == wanted.PID || ev.PPID == wanted.PID):
+			case ev.PID == wanted.PID || ev.PPID == wanted.PID:
 				res.Wanted++
-			case err == nil && (ev.PID == unwanted.PID || ev.PPID == unwanted.PID):
+			case ev.PID == unwanted.PID || ev.PPID == unwanted.PID:
 				res.Unwanted++
-			case err == nil:
-				res.Other++
-			case errors.Is(err, tracer.ErrDrained):
-			case errors.Is(err, context.Canceled):
-				return
 			default:
-				readErr = err
-				return
+				res.Other++
 			}
-		}
+			return nil
+		}, nil)
 	}()
 	var errs []error
 	for _, g := range []*gatedStorm{wanted, unwanted} {

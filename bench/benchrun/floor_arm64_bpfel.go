@@ -14,24 +14,25 @@ import (
 )
 
 type floorEvent struct {
-	_           structs.HostLayout
-	TimeNs      uint64
-	StartNs     uint64
-	CgroupId    uint64
-	Type        uint32
-	Pid         uint32
-	Tid         uint32
-	Ppid        uint32
-	Uid         uint32
-	Gid         uint32
-	NsPid       uint32
-	ExitStatus  uint32
-	Reaper      uint32
-	FilenameLen uint16
-	Flags       uint16
-	ArgsLen     uint32
-	Comm        [16]int8
-	_           [4]byte
+	_                 structs.HostLayout
+	TimeNs            uint64
+	StartNs           uint64
+	CgroupId          uint64
+	Type              uint32
+	Pid               uint32
+	Tid               uint32
+	Ppid              uint32
+	Uid               uint32
+	Gid               uint32
+	NsPid             uint32
+	ExitStatus        uint32
+	Reaper            uint32
+	FilenameLen       uint16
+	ArgsTruncated     uint8
+	FilenameTruncated uint8
+	ArgsLen           uint32
+	Comm              [16]int8
+	_                 [4]byte
 }
 
 type floorExecRecord struct {

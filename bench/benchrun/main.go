@@ -21,6 +21,9 @@ func main() {
 type config struct {
 	pstrace, storm, script, out, workDir, goBench, commit string
 	rounds, spawns                                        int
+	// collector is the test collector's binary; the OTLP row, run when it
+	// is given, exports to otlpEndpoint and the collector writes to otlpOut.
+	collector, otlpEndpoint, otlpOut string
 }
 
 func run() error {
@@ -34,6 +37,7 @@ func run() error {
 	flag.StringVar(&c.commit, "commit", "unknown", "the source revision measured")
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds of storms, each under every tracer")
 	flag.IntVar(&c.spawns, "spawns", 2000, "spawns per storm")
+	flag.StringVar(&c.collector, "collector", "", "an OpenTelemetry Collector binary for the OTLP export row (none: no such row)")
 	flag.Parse()
 	if c.storm == "" || c.rounds < 1 || c.spawns < 2 {
 		return fmt.Errorf("need -storm, -rounds >= 1 and -spawns >= 2")
@@ -47,16 +51,24 @@ func run() error {
 	if err := os.MkdirAll(c.workDir, 0o755); err != nil {
 		return err
 	}
+	if c.collector != "" {
+		col, endpoint, out, err := startCollector(c.collector, c.workDir)
+		if err != nil {
+			return err
+		}
+		defer col.stop()
+		c.otlpEndpoint, c.otlpOut = endpoint, out
+	}
 	rep := report{Start: time.Now().UTC(), LoadBefore: loadAverage(), Config: c}
 	rep.Machine = describeMachine()
 	rn := &runner{storm: c.storm, outDir: c.workDir}
 
 	var err error
-	if rep.Rounds, rep.Failed, err = rn.rounds(tools(c.pstrace, c.script), c.rounds, c.spawns); err != nil {
+	if rep.Rounds, rep.Failed, err = rn.rounds(tools(c), c.rounds, c.spawns); err != nil {
 		return err
 	}
 	progress("fastest spawn rate under pstrace")
-	if rep.MaxRate, err = rn.maxRate(tools(c.pstrace, c.script)[1], c.spawns); err != nil {
+	if rep.MaxRate, err = rn.maxRate(tools(c)[1], c.spawns); err != nil {
 		return err
 	}
 	progress("floor: minimal BPF programs")
@@ -69,6 +81,10 @@ func run() error {
 	}
 	progress("drain interval")
 	if rep.Drain, err = rn.measureDrain(c.pstrace); err != nil {
+		return err
+	}
+	progress("container name lookups on and off")
+	if rep.Engine, err = rn.measureEngine(c.pstrace, c.rounds, c.spawns); err != nil {
 		return err
 	}
 	if c.goBench != "" {

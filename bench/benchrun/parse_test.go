@@ -70,7 +70,7 @@ exit 10467 true
 04:56:28 exit  29439      0   0.005s cat /tmp/fs.pid
 `, events: 3, lost: -1},
 	}
-	for _, tool := range tools("pstrace", "x.bt") {
+	for _, tool := range tools(config{pstrace: "pstrace", script: "x.bt"}) {
 		c, ok := cases[tool.Name]
 		if !ok {
 			continue

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 // report is everything one `make bench` measured.
@@ -23,13 +23,14 @@ type report struct {
 	Floor                 []floorResult
 	Filter                []filterResult
 	Drain                 []drainResult
+	Engine                engineResult
 	GoBench               []goBench
 }
 
 // allFigures sums up every tool that ran; one that failed has no figures.
 func (r *report) allFigures() []toolFigures {
 	var out []toolFigures
-	for _, t := range tools(r.Config.pstrace, r.Config.script) {
+	for _, t := range tools(r.Config) {
 		if runs := r.Rounds[t.Name]; len(runs) > 0 {
 			out = append(out, figuresOf(t, runs))
 		}
@@ -91,6 +92,7 @@ func (r *report) markdown() []byte {
 	r.writeGoBench(w)
 	r.writeFilter(w)
 	r.writeDrain(w)
+	r.writeEngine(w)
 	r.writeMethod(w)
 	r.writeRaw(w)
 	return b.Bytes()
@@ -322,7 +324,7 @@ func (r *report) writeDrain(w writer) {
 func (r *report) writeMethod(w writer) {
 	w("## Method\n\n")
 	w("- Workload: bench/spawnstorm, workers that each fork+exec+wait /bin/true in a loop (Go's syscall.ForkExec: clone with CLONE_VFORK, then execve).\n")
-	w("- Each storm runs under one tracer, started fresh and waited for until it holds its BPF programs (found through /proc/PID/fdinfo `prog_id`) and its start-up work is done (its CPU use falls below 1%%, or 3 s have passed), with its output going to a file. Tracers: pstrace (`events --format json`), libbpf-tools execsnoop and exitsnoop, a bpftrace script on sched_process_fork/exec/exit (bench/lifecycle.bt), forkstat (`-e fork,exec,exit`).\n")
+	w("- Each storm runs under one tracer, started fresh and waited for until it holds its BPF programs (found through /proc/PID/fdinfo `prog_id`) and its start-up work is done (its CPU use falls below 1%%, or 3 s have passed), with its output going to a file. Tracers: pstrace (`events --format json`; again with `--metrics-addr 127.0.0.1:0`, unscraped, so that the difference between the two rows is what counting every event for Prometheus costs), pstrace exporting every event as an OTLP log record over gRPC to an OpenTelemetry Collector (internal/otlp/testcollector) and printing none (`events --output none --otlp-endpoint`), libbpf-tools execsnoop and exitsnoop, a bpftrace script on sched_process_fork/exec/exit (bench/lifecycle.bt), forkstat (`-e fork,exec,exit`).\n")
 	w("- In-kernel time is what the kernel's BPF statistics count, which includes the cost of a wakeup of the reader where a program does one; pstrace wakes its reader only once %d bytes are waiting and otherwise drains on a %v timer.\n",
 		tracer.DefaultWakeupBytes, tracer.DefaultDrainInterval)
 	w("- Go benchmarks and the memory figures come from `go test -run '^$' -bench . -benchmem` in tracer/; RSS is the benchmark process's VmRSS after building the tree, heap the live heap after a GC.\n")
@@ -332,7 +334,7 @@ func (r *report) writeMethod(w writer) {
 func (r *report) writeRaw(w writer) {
 	w("\n## Raw figures of every storm\n\n")
 	w("| Round | Tracer | spawns | spawns/s | BPF run time ns | BPF runs | tracer CPU ns | utime+stime ticks | events | lost |\n|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, t := range tools(r.Config.pstrace, r.Config.script) {
+	for _, t := range tools(r.Config) {
 		for i, run := range r.Rounds[t.Name] {
 			ns, runs := run.kernelNs()
 			lost := "-"

@@ -65,6 +65,8 @@ func (r *report) targets() []target {
 	}
 	ts = append(ts, target{Goal: "tracer CPU per 1,000 events below every peer's", Measured: cpuText, Met: cpuMet})
 
+	ts = append(ts, r.otlpTarget())
+
 	if b, ok := findBench(r.GoBench, benchDecodeTree); ok {
 		evs, allocs := b.Metrics["events/s"], b.Metrics["allocs/event"]
 		ts = append(ts, target{
@@ -86,6 +88,29 @@ func (r *report) targets() []target {
 		ts = append(ts, target{Goal: "RSS at 100,000 live processes", Measured: "not measured (no " + benchRSS100k + " result)"})
 	}
 	return ts
+}
+
+// Names of the Go benchmarks of one event's JSON line and OTLP record.
+const (
+	benchRenderJSON = "BenchmarkRender/json"
+	benchOTLPRecord = "BenchmarkOTLPRecord"
+)
+
+// otlpTarget sets pstrace exporting over OTLP, printing nothing, against
+// pstrace printing JSON to a file: export must cost no more than output.
+func (r *report) otlpTarget() target {
+	goal := "OTLP export costs no more CPU per 1,000 events than JSON output"
+	if len(r.Rounds[namePstraceOTLP]) == 0 {
+		return target{Goal: goal, Measured: "not measured (no collector given)"}
+	}
+	o, p := r.figures(namePstraceOTLP), r.figures(namePstrace)
+	measured := fmt.Sprintf("exporting %s ms, printing JSON %s ms", num(2, o.CPUPerKEvents.Median), num(2, p.CPUPerKEvents.Median))
+	js, okJ := findBench(r.GoBench, benchRenderJSON)
+	ob, okO := findBench(r.GoBench, benchOTLPRecord)
+	if okJ && okO {
+		measured += fmt.Sprintf("; one record %.0f ns, one JSON line %.0f ns (Go benchmarks)", ob.Metrics["ns/op"], js.Metrics["ns/op"])
+	}
+	return target{Goal: goal, Measured: measured, Met: o.CPUPerKEvents.Median <= p.CPUPerKEvents.Median}
 }
 
 func ns(x float64) string {

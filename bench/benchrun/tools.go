@@ -32,23 +32,36 @@ const (
 	nameNone     = "none"
 	namePstrace  = "pstrace"
 	nameFiltered = "pstrace --comm (all filtered out)"
+	nameMetrics  = "pstrace --metrics-addr"
 	// The peer the in-kernel target is set against.
 	nameExecsnoop = "execsnoop (libbpf-tools)"
 )
 
-func tools(pstrace, btScript string) []tracerTool {
-	return []tracerTool{
+func tools(c config) []tracerTool {
+	pstrace := c.pstrace
+	ts := []tracerTool{
 		{Name: nameNone},
 		{
 			Name: namePstrace, Cmd: []string{pstrace, "events", "--format", "json"},
-			Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec (filename, argv), exit (status, reaper)", PerSpawn: 3,
+			// The rename hook runs at each exec too, and returns at once there.
+			Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec (filename, argv), exit (status, reaper), rename (comm)", PerSpawn: 3,
 			count: countPstrace,
 		},
 		{
 			Name: nameFiltered, Cmd: []string{pstrace, "events", "--format", "json", "--comm", "no-such-comm"},
-			Progs: 3, RunsPerSpawn: 3, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
+			Progs: 4, RunsPerSpawn: 4, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
 			count: countPstrace,
 		},
+		{
+			// The same JSON to a file, and every event counted for Prometheus
+			// (nothing scrapes: a scrape's cost is per scrape, not per event).
+			Name: nameMetrics, Cmd: []string{pstrace, "events", "--format", "json", "--metrics-addr", "127.0.0.1:0"},
+			Progs: 3, RunsPerSpawn: 3, Covers: "as pstrace, with Prometheus metrics on", PerSpawn: 3,
+			count: countPstrace,
+		},
+	}
+	ts = append(ts, otlpTool(c)...)
+	return append(ts, []tracerTool{
 		{
 			Name: nameExecsnoop, Cmd: []string{"execsnoop"},
 			Progs: 2, RunsPerSpawn: 2, Covers: "exec only (argv)", PerSpawn: 1, Peer: true,
@@ -60,7 +73,7 @@ func tools(pstrace, btScript string) []tracerTool {
 			count: countLines(regexp.MustCompile(`^PCOMM`), nil, lostLibbpfTools),
 		},
 		{
-			Name: "bpftrace script", Cmd: []string{"bpftrace", btScript},
+			Name: "bpftrace script", Cmd: []string{"bpftrace", c.script},
 			Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec (filename), exit (every thread)", PerSpawn: 3, Peer: true,
 			count: countLines(nil, regexp.MustCompile(`^(fork|exec|exit) `), lostBpftrace),
 		},
@@ -69,7 +82,7 @@ func tools(pstrace, btScript string) []tracerTool {
 			Progs: 0, Covers: "fork, exec, exit (reads /proc per event)", PerSpawn: 3, Peer: true,
 			count: countForkstat,
 		},
-	}
+	}...)
 }
 
 var (

@@ -12,7 +12,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // bpfIDs reads the ids of the BPF programs and links that pid holds open,
@@ -57,15 +57,17 @@ func bpfIDs(t *testing.T, pid int) (progs, links []uint32) {
 func TestInterruptDetaches(t *testing.T) {
 	r := startPstrace(t, pstraceCmd("events"))
 	var progs, links []uint32
-	for deadline := time.Now().Add(hangGuard); len(links) < 3; time.Sleep(20 * time.Millisecond) {
+	// fork, exec, exit and task_rename
+	const hooks = 4
+	for deadline := time.Now().Add(hangGuard); len(links) < hooks; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("pstrace never attached its three programs (links %v)", links)
+			t.Fatalf("pstrace never attached its %d programs (links %v)", hooks, links)
 		}
 		progs, links = bpfIDs(t, r.cmd.Process.Pid)
 	}
 	lines, took := r.stop()
-	if len(progs) != 3 {
-		t.Errorf("found programs %v in fdinfo, want 3", progs)
+	if len(progs) != hooks {
+		t.Errorf("found programs %v in fdinfo, want %d", progs, hooks)
 	}
 	// The kernel frees a program some time after its last reference goes
 	// (after an RCU grace period): wait for that, but never forever.
@@ -110,7 +112,7 @@ func stillLoaded(progs, links []uint32) []string {
 
 // --pid shows that process and its descendants, nothing else.
 func TestPIDFilter(t *testing.T) {
-	trueBin := lookBin(t, "true")
+	trueBin := testutil.LookBin(t, "true")
 	loop := testutil.HelperCmd("spawn-loop", "spawn-loop", trueBin)
 	stdin, err := loop.StdinPipe()
 	if err != nil {
@@ -142,7 +144,7 @@ func TestPIDFilter(t *testing.T) {
 
 // --comm shows only processes of that name, --types only those events.
 func TestCommFilter(t *testing.T) {
-	trueBin, falseBin := lookBin(t, "true"), lookBin(t, "false")
+	trueBin, falseBin := testutil.LookBin(t, "true"), testutil.LookBin(t, "false")
 	r := startPstrace(t, pstraceCmd("events", "--format", "json", "--comm", "true", "--types", "exit"))
 	r.waitAttached(trueBin)
 	falsePID := runBin(t, falseBin)
@@ -195,7 +197,7 @@ func TestWithoutKernelBTF(t *testing.T) {
 		}
 	})
 	t.Run("--btf copy", func(t *testing.T) {
-		trueBin := lookBin(t, "true")
+		trueBin := testutil.LookBin(t, "true")
 		r := hidden("events", "--format", "json", "--comm", "true", "--btf", copyPath)
 		r.waitAttached(trueBin)
 		r.stop()

@@ -32,9 +32,26 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"events", "--wakeup-bytes", twoPages, "--ring-size", page}, "--wakeup-bytes " + twoPages + ": must not exceed --ring-size"},
 		{[]string{"events", "--drain-interval", "0s"}, "--drain-interval 0s: must be at least 1ms"},
 		{[]string{"events", "--pid", "abc"}, `invalid value "abc" for flag -pid`},
-		{[]string{"events", "--comm", "sixteen-bytes-xx"}, `command name "sixteen-bytes-xx": must be 1 to 15 bytes`},
+		// Every numeric flag is range-checked before it is narrowed.
+		{[]string{"events", "--pid", "4294967297"}, "--pid 4294967297: not a process id"},
+		{[]string{"tree", "--pid", "4194305"}, "--pid 4194305: not a process id"},
+		{[]string{"events", "--ring-size", "4294967296"}, "--ring-size 4294967296: must be a power of two from"},
+		{[]string{"events", "--wakeup-bytes", "-1"}, "--wakeup-bytes -1: must not be negative"},
+		{[]string{"events", "--drain-interval", "2h"}, "--drain-interval 2h0m0s: must be at least 1ms and at most 1h0m0s"},
+		{[]string{"events", "--ring-size", "0"}, "--ring-size 0: must be a power of two"},
+		// The tracer flags are every command's.
+		{[]string{"tree", "--ring-size", "1000"}, "--ring-size 1000: must be a power of two"},
+		{[]string{"tree", "--wakeup-bytes", twoPages, "--ring-size", page}, "--wakeup-bytes " + twoPages + ": must not exceed --ring-size"},
+		{[]string{"events", "--pid", "1", "--containers"}, "cannot be combined with --pid"},
+		{[]string{"events", "--comm", "sixteen-bytes-xx"}, `--comm "sixteen-bytes-xx": must be 1 to 15 bytes`},
 		{[]string{"events", "extra"}, `unexpected argument "extra"`},
 		{[]string{"bogus"}, `unknown command "bogus"`},
+		{[]string{"events", "--output", "none"}, "--output none: nothing else would be written either (add --metrics-addr or --otlp-endpoint)"},
+		{[]string{"tree", "--output", "file"}, `--output "file": must be stdout or none`},
+		{[]string{"tree", "--output", "none", "--once", "--metrics-addr", "127.0.0.1:0"}, "--once prints a snapshot: it cannot be combined with --output none"},
+		{[]string{"events", "--metrics-addr", "nonsense"}, "--metrics-addr nonsense: listen tcp: address nonsense: missing port in address"},
+		{[]string{"tree", "--metrics-addr", "127.0.0.1:0", "--metrics-max-containers", "0"}, "--metrics-max-containers 0: must be at least 1"},
+		{[]string{"events", "--metrics-addr", "127.0.0.1:0", "--metrics-container-ttl", "10ms"}, "--metrics-container-ttl 10ms: must be at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/cilium/ebpf"
@@ -46,7 +47,7 @@ func run(args []string) error {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "pstrace",
 		Usage:           "trace process forks, execs and exits, live",
 		HideHelpCommand: true,
@@ -59,6 +60,9 @@ func newApp() *cli.App {
 		// Errors are printed once, by main, and never exit from inside cli.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	setVersion(app)
+	setFlagEnvs(app)
+	return app
 }
 
 // usageError keeps a bad flag to one line, without the help text.
@@ -77,13 +81,14 @@ func oneLine(err error) string {
 	return s
 }
 
-// verbose tells whether --verbose was given, for printing the verifier log
-// after the app has returned.
+// verbose tells whether --verbose was given, on the command line or in its
+// environment variable, for printing the verifier log after the app has returned.
 func verbose(args []string) bool {
 	for _, a := range args[1:] {
 		if a == "--verbose" || a == "-verbose" || a == "-v" {
 			return true
 		}
 	}
-	return false
+	on, _ := strconv.ParseBool(os.Getenv(flagEnv("verbose")))
+	return on
 }

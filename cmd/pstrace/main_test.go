@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // The tests run pstrace as a process: the test binary re-executed with

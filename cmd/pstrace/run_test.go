@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // hangGuard only stops a test that would otherwise hang; it is no limit on
@@ -194,15 +194,6 @@ func jsonLines(t *testing.T, lines []string) []jsonEvent {
 		out = append(out, ev)
 	}
 	return out
-}
-
-func lookBin(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("finding %s: %v", name, err)
-	}
-	return p
 }
 
 // runBin runs a program to completion and returns its pid.

@@ -2,160 +2,131 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/proctree"
+	"github.com/pstrace/pstrace/render"
+	"github.com/pstrace/pstrace/session"
+	"github.com/pstrace/pstrace/tracer"
 )
 
 func treeCommand() *cli.Command {
+	flags := append(append(append(tracerFlags(), scopeFlags()...), engineFlags()...), containerFlags()...)
 	return &cli.Command{
 		Name:  "tree",
 		Usage: "show the live process tree, with the container of every process",
-		Flags: []cli.Flag{
+		Flags: append(append(flags, outputFlags()...),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text (like ps fauxw) or json (one snapshot per line)"},
 			&cli.BoolFlag{Name: "once", Usage: "print one snapshot and exit"},
 			&cli.DurationFlag{Name: "interval", Value: time.Second, Usage: "redraw at most this often when the tree changes"},
-			&cli.BoolFlag{Name: "containers", Usage: "only containerd shims and their descendants"},
-			&cli.UintFlag{Name: "pid", Usage: "only this `PID` and its descendants"},
-		},
+			wideFlag(),
+		),
 		OnUsageError: usageError,
 		Action:       runTree,
 	}
 }
 
-type treeConfig struct {
-	json, once, containers bool
-	pid                    uint32
-	interval               time.Duration
+// treeWriter is the tree command's stdout: a frame whenever the tree has
+// changed, at most every interval, drawn once the events are drained.
+type treeWriter struct {
+	out      *bufio.Writer
+	tree     *proctree.Tree
+	view     *render.TreeView
+	once     bool
+	interval time.Duration
+	lastGen  uint64
+	lastDraw time.Time
+	drawn    bool
+	names    *engineNames // nil with --no-engine
+	waited   int          // drains the first frame waited for names
+	only     *containerFilter
+	wide     bool
 }
 
-func parseTreeFlags(c *cli.Context) (treeConfig, error) {
-	cfg := treeConfig{once: c.Bool("once"), containers: c.Bool("containers"), interval: c.Duration("interval")}
+func newTreeWriter(c *cli.Context) (*treeWriter, error) {
+	if c.Args().Present() {
+		return nil, fmt.Errorf("unexpected argument %q: tree takes only flags (see --help)", c.Args().First())
+	}
+	w := &treeWriter{out: bufio.NewWriterSize(os.Stdout, 64<<10), once: c.Bool("once"), interval: c.Duration("interval")}
+	var json bool
 	switch f := c.String("format"); f {
 	case "text":
 	case "json":
-		cfg.json = true
+		json = true
 	default:
-		return cfg, fmt.Errorf("--format %q: must be text or json", f)
+		return nil, fmt.Errorf("--format %q: must be text or json", f)
 	}
-	if cfg.interval <= 0 {
-		return cfg, fmt.Errorf("--interval %v: must be positive", cfg.interval)
+	if w.interval <= 0 {
+		return nil, fmt.Errorf("--interval %v: must be positive", w.interval)
 	}
-	if c.IsSet("pid") {
-		if cfg.containers {
-			return cfg, errors.New("--pid and --containers cannot be combined")
-		}
-		pid := c.Uint("pid")
-		if pid == 0 || pid > 1<<22 {
-			return cfg, fmt.Errorf("--pid %d: not a process id", pid)
-		}
-		cfg.pid = uint32(pid)
+	w.view = render.NewTreeView(json, isTerminal(os.Stdout))
+	w.wide = c.Bool("wide")
+	only, err := newContainerFilter(c)
+	if only != nil {
+		w.only = only
+		w.view.Keep = func(p *proctree.Process) bool { return only.keeps(p.Container, p.Role) }
 	}
-	return cfg, nil
+	return w, err
 }
+
+func (w *treeWriter) event(*tracer.Event, *proctree.Container) error { return nil }
+
+// drain draws: the tree is the kernel's as of now.
+func (w *treeWriter) drain() error {
+	renamed := w.names != nil && w.names.changed
+	if w.drawn && ((w.tree.Gen() == w.lastGen && !w.view.Marked() && !renamed) || time.Since(w.lastDraw) < w.interval) {
+		return nil
+	}
+	// The first frame waits up to two drains for the names it lacks.
+	if w.names.nameTree(w.tree, !w.drawn) > 0 && !w.drawn && w.waited < 2 {
+		w.waited++
+		return nil
+	}
+	w.lastGen, w.lastDraw, w.drawn = w.tree.Gen(), time.Now(), true
+	w.view.Width = lineWidth(os.Stdout, w.wide)
+	if _, err := w.out.Write(w.view.Frame(w.tree, w.lastDraw)); err != nil {
+		return writeErr("the tree", err)
+	}
+	if err := w.out.Flush(); err != nil {
+		return writeErr("the tree", err)
+	}
+	if w.once {
+		return errDone
+	}
+	return nil
+}
+
+func (w *treeWriter) close() error { return nil }
 
 func runTree(c *cli.Context) error {
-	cfg, err := parseTreeFlags(c)
+	w, err := newTreeWriter(c)
 	if err != nil {
 		return err
 	}
-	opts, err := tracerOptions(c)
+	scope, err := scopeOf(c)
 	if err != nil {
 		return err
 	}
-	t, tree, err := openTree(opts, treeScope{containers: cfg.containers, pid: cfg.pid, byPID: cfg.pid != 0})
+	o, err := parseOutputs(c)
 	if err != nil {
 		return err
 	}
-	defer t.Close()
-	defer tree.Close()
-
-	out := bufio.NewWriterSize(os.Stdout, 64<<10)
-	defer out.Flush()
-	view := newTreeView(cfg.json, isTerminal(os.Stdout))
-	var (
-		ev       tracer.Event
-		lastGen  uint64
-		lastDraw time.Time
-		drawn    bool
-	)
-	for {
-		err := t.Read(c.Context, &ev)
-		switch {
-		case err == nil:
-			if err := tree.Apply(&ev); err != nil {
-				return err
-			}
-			continue
-		case errors.Is(err, tracer.ErrDrained):
-		case errors.Is(err, context.Canceled):
-			return nil
-		default:
-			return err
+	defer o.abandon()
+	if !o.stdout && w.once {
+		return fmt.Errorf("--once prints a snapshot: it cannot be combined with --output none")
+	}
+	return runCommand(c, scope, func(s *session.Session) ([]sink, error) {
+		if err := w.only.checkUnique(s.Tree()); err != nil {
+			return nil, err
 		}
-		// Drained: the tree is the kernel's as of now.
-		if drawn && ((tree.Gen() == lastGen && !view.marked) || time.Since(lastDraw) < cfg.interval) {
-			continue
-		}
-		lastGen, lastDraw, drawn = tree.Gen(), time.Now(), true
-		if _, err := out.Write(view.frame(tree, lastDraw)); err != nil {
-			return fmt.Errorf("writing the tree: %w", err)
-		}
-		if err := out.Flush(); err != nil {
-			return fmt.Errorf("writing the tree: %w", err)
-		}
-		if cfg.once {
-			return nil
-		}
-	}
-}
-
-// treeScope is what a tree holds: every process, the containerd shims and
-// their descendants, or one process and its descendants.
-type treeScope struct {
-	containers bool
-	byPID      bool
-	pid        uint32
-}
-
-// openTree opens the tracer, narrows what the kernel sends to the processes
-// in scope, and seeds a tree of them from /proc, in that order: events that
-// happen during the scan are queued, not missed.
-func openTree(opts tracer.Options, scope treeScope) (*tracer.Tracer, *tracer.Tree, error) {
-	var treeOpts tracer.TreeOptions
-	switch {
-	case scope.containers:
-		opts.Filter.Follow, opts.Filter.Shims = true, true
-		treeOpts.Root = func(_ uint32, comm string) bool { return comm == "containerd-shim" }
-	case scope.byPID:
-		opts.Filter.Follow = true
-		treeOpts.Root = func(p uint32, _ string) bool { return p == scope.pid }
-	}
-	t, err := tracer.Open(opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	switch {
-	case scope.containers:
-		err = t.FollowShims()
-	case scope.byPID:
-		err = t.FollowTree(scope.pid)
-	}
-	if err != nil {
-		t.Close()
-		return nil, nil, err
-	}
-	tree := tracer.NewTree(treeOpts)
-	if err := tree.Seed(); err != nil {
-		tree.Close()
-		t.Close()
-		return nil, nil, fmt.Errorf("reading the process tree: %w", err)
-	}
-	return t, tree, nil
+		w.tree = s.Tree()
+		return o.sinks(c, s, func(names *engineNames) sink {
+			w.names = names
+			return w
+		})
+	})
 }

@@ -7,19 +7,18 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/proctree"
 )
 
 // event is the part of an event's JSON this test reads.
 type event struct {
-	Type      string            `json:"type"`
-	PID       uint32            `json:"pid"`
-	Container *tracer.Container `json:"container"`
+	Type      string              `json:"type"`
+	PID       uint32              `json:"pid"`
+	Container *proctree.Container `json:"container"`
 }
 
 // A process exec'd under a shim's name and arguments is a shim: pstrace
@@ -33,14 +32,7 @@ func TestEventsNameContainers(t *testing.T) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	shimPath := filepath.Join(t.TempDir(), "containerd-shim-runc-v2")
-	if err := os.Symlink(self, shimPath); err != nil {
-		t.Fatal(err)
-	}
+	shimPath := testutil.LinkSelf(t, "containerd-shim-runc-v2")
 	shim := startForker(t, func(c *exec.Cmd) {
 		c.Path = shimPath
 		c.Args = []string{shimPath, "-namespace", "moby", "-id", id, "-address", "/run/containerd/containerd.sock"}
@@ -48,7 +40,7 @@ func TestEventsNameContainers(t *testing.T) {
 	child := shim.fork("in-container")
 	outsider := startForker(t)
 
-	want := tracer.Container{ID: id, Namespace: "moby", ShimPID: shim.pid, Source: "shim"}
+	want := proctree.Container{ID: id, Namespace: "moby", ShimPID: shim.pid, Source: "shim"}
 	seen := map[string]bool{}
 	for ev := range events {
 		switch ev.PID {

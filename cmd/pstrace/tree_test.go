@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"pstrace/internal/testutil"
-	"pstrace/tracer"
+	"github.com/pstrace/pstrace/internal/procfs"
+	"github.com/pstrace/pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/proctree"
 )
 
 // helperForker starts a sleeping child for every line it reads and prints
@@ -75,16 +76,16 @@ type snapshot struct {
 }
 
 type process struct {
-	PID       uint32            `json:"pid"`
-	PPID      uint32            `json:"ppid"`
-	UID       uint32            `json:"uid"`
-	Comm      string            `json:"comm"`
-	Args      []string          `json:"args"`
-	StartTime string            `json:"start_time"`
-	NsPID     uint32            `json:"ns_pid"`
-	Depth     int               `json:"depth"`
-	Container *tracer.Container `json:"container"`
-	Shim      *tracer.Container `json:"shim"`
+	PID       uint32              `json:"pid"`
+	PPID      uint32              `json:"ppid"`
+	UID       uint32              `json:"uid"`
+	Comm      string              `json:"comm"`
+	Args      []string            `json:"args"`
+	StartTime string              `json:"start_time"`
+	NsPID     uint32              `json:"ns_pid"`
+	Depth     int                 `json:"depth"`
+	Container *proctree.Container `json:"container"`
+	Shim      *proctree.Container `json:"shim"`
 }
 
 func (s *snapshot) find(pid uint32) (process, bool) {
@@ -156,7 +157,7 @@ func TestTreeOnceJSON(t *testing.T) {
 	if cp.Container != nil || cp.Shim != nil || cp.UID != uint32(os.Getuid()) || cp.NsPID != child {
 		t.Errorf("child: %+v", cp)
 	}
-	st, err := tracer.ReadProcStat("/proc", child)
+	st, err := procfs.ReadStat("/proc", child)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,9 +181,10 @@ func TestTreeOncePIDText(t *testing.T) {
 		t.Fatalf("pstrace tree: %v", err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "    PID USER") {
-		t.Fatalf("want a header, the forker and its child, got:\n%s", out)
+	if len(lines) != 4 || lines[0] != "2 processes, 0 containers" || !strings.HasPrefix(lines[1], "    PID USER") {
+		t.Fatalf("want the counts, a header, the forker and its child, got:\n%s", out)
 	}
+	lines = lines[1:]
 	if !strings.HasPrefix(strings.TrimSpace(lines[1]), fmt.Sprint(f.pid)) || !strings.HasSuffix(lines[1], " forker") {
 		t.Errorf("forker's line: %q", lines[1])
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -31,6 +32,9 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
+// shared are the helpers every test binary has (procs.go).
+var shared = map[string]func(args []string) int{}
+
 // helperEnv names the helper a re-executed test binary should run.
 const helperEnv = "PSTRACE_TEST_HELPER"
 
@@ -43,6 +47,9 @@ func RunHelper(helpers map[string]func(args []string) int) {
 		return
 	}
 	fn, ok := helpers[name]
+	if !ok {
+		fn, ok = shared[name]
+	}
 	if !ok {
 		fmt.Fprintf(os.Stderr, "unknown test helper %q\n", name)
 		os.Exit(127)
@@ -85,4 +92,29 @@ func StartPiped(t testing.TB, cmd *exec.Cmd) (stdin io.WriteCloser, stdout *bufi
 		cmd.Wait()
 	})
 	return stdin, bufio.NewReader(out)
+}
+
+// LookBin finds a busybox-style program such as true or false.
+func LookBin(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("finding %s: %v", name, err)
+	}
+	return p
+}
+
+// LinkSelf is a symlink named name to the test binary, in a directory the
+// test removes: run through it, a helper's comm is name.
+func LinkSelf(t testing.TB, name string) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.Symlink(self, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -3,10 +3,12 @@ package containertest
 import (
 	"os/exec"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 func TestContainerdRunFlagsEveryProcess(t *testing.T) {
-	rootfs := requireContainerd(t)
+	rootfs := testutil.RequireContainerd(t)
 	s := watchEvents(t)
 
 	id := uniqueName(t)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // shimOf is the shim of container id that s saw start the shell.
@@ -78,14 +80,14 @@ func checkNotFlagged(t *testing.T, s *eventStream, pid uint32, what string) {
 }
 
 func TestDockerRunFlagsEveryProcess(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	s := watchEvents(t)
 
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
 	cidfile := filepath.Join(t.TempDir(), "cid")
 	script := "for i in 1 2 3; do /bin/true; done; sleep 1; : " + name
-	cli := exec.Command("docker", "run", "--name", name, "--label", testLabel, "--cidfile", cidfile, testImage, "sh", "-c", script)
+	cli := exec.Command("docker", "run", "--name", name, "--label", testutil.TestLabel, "--cidfile", cidfile, testutil.TestImage, "sh", "-c", script)
 	if out, err := cli.CombinedOutput(); err != nil {
 		t.Fatalf("docker run: %v: %s", err, out)
 	}
@@ -111,7 +113,7 @@ func TestDockerRunFlagsEveryProcess(t *testing.T) {
 }
 
 func TestDockerEventsArriveWhileRunning(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	s := watchEvents(t)
 
 	token := fmt.Sprint(100000 + os.Getpid()%100000) // a sleep length no other test uses
@@ -134,7 +136,7 @@ func TestDockerEventsArriveWhileRunning(t *testing.T) {
 }
 
 func TestDockerExecIsFlagged(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	id := dockerRunDetached(t, nil, "sleep", "300")
 	_, shimPID := containerInit(t, id)
 	s := watchEvents(t)
@@ -157,7 +159,7 @@ func TestDockerExecIsFlagged(t *testing.T) {
 }
 
 func TestDockerTreeSeesContainerStartedBefore(t *testing.T) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	id := dockerRunDetached(t, nil, "sleep", "300")
 	initPID, shimPID := containerInit(t, id)
 
@@ -196,7 +198,7 @@ func TestDockerTreeSeesContainerStartedBefore(t *testing.T) {
 // parent /proc gives it, which must be the expected reaper, and kept it in
 // the container.
 func checkOrphan(t *testing.T, runFlags []string, reaper func(initPID, shimPID uint32) uint32) {
-	requireDocker(t)
+	testutil.RequireDocker(t)
 	id := dockerRunDetached(t, runFlags, "sleep", "300")
 	initPID, shimPID := containerInit(t, id)
 	w := watchTree(t)

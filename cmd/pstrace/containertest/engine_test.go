@@ -13,59 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"pstrace/internal/testutil"
+	"github.com/pstrace/pstrace/internal/testutil"
 )
-
-// What scripts/engine.sh up provides; engine.sh down removes containers
-// with the label or the id prefix that a failed run may have left.
-const (
-	testImage     = "pstrace-test:busybox"
-	testLabel     = "pstrace-test"
-	ctrNamePrefix = "pstrace-test-"
-)
-
-// testRootfs is the busybox root that engine.sh builds, for `ctr run --rootfs`.
-func testRootfs() string {
-	if p := os.Getenv("PSTRACE_TEST_ROOTFS"); p != "" {
-		return p
-	}
-	return "/var/lib/pstrace-test/rootfs"
-}
-
-const engineHint = "start the engines with scripts/engine.sh up"
-
-// requireDocker stops the test (see testutil.Unavailable) unless it runs as
-// root with a reachable dockerd that has the test image.
-func requireDocker(t *testing.T) {
-	t.Helper()
-	testutil.RequireRoot(t)
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "dockerd not reachable (%s): %v: %s", engineHint, err, lastLine(out))
-	}
-	if out, err := exec.Command("docker", "image", "inspect", testImage).CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "test image %s missing (%s): %s", testImage, engineHint, lastLine(out))
-	}
-}
-
-// requireContainerd is requireDocker for containerd and the test rootfs.
-func requireContainerd(t *testing.T) string {
-	t.Helper()
-	testutil.RequireRoot(t)
-	if out, err := exec.Command("ctr", "version").CombinedOutput(); err != nil {
-		testutil.Unavailable(t, "containerd not reachable (%s): %v: %s", engineHint, err, lastLine(out))
-	}
-	rootfs := testRootfs()
-	if _, err := os.Stat(filepath.Join(rootfs, "bin", "sh")); err != nil {
-		testutil.Unavailable(t, "test rootfs missing (%s): %v", engineHint, err)
-	}
-	return rootfs
-}
-
-// lastLine is the last line of a command's output, where its error is.
-func lastLine(b []byte) string {
-	b = bytes.TrimSpace(b)
-	return string(b[bytes.LastIndexByte(b, '\n')+1:])
-}
 
 // uniqueName names a container of this test run; it also serves as a token
 // that finds the test's own processes among the host's.
@@ -75,7 +24,7 @@ func uniqueName(t *testing.T) string {
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
 	}
-	return ctrNamePrefix + hex.EncodeToString(b[:])
+	return testutil.TestPrefix + hex.EncodeToString(b[:])
 }
 
 // run runs a command and returns its trimmed stdout, failing the test with
@@ -117,8 +66,8 @@ func dockerRunDetached(t *testing.T, extra []string, cmd ...string) string {
 	t.Helper()
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
-	args := append([]string{"run", "-d", "--name", name, "--label", testLabel}, extra...)
-	args = append(append(args, testImage), cmd...)
+	args := append([]string{"run", "-d", "--name", name, "--label", testutil.TestLabel}, extra...)
+	args = append(append(args, testutil.TestImage), cmd...)
 	return run(t, "docker", args...)
 }
 

@@ -29,6 +29,7 @@ type event struct {
 	Filename  string     `json:"filename"`
 	Args      []string   `json:"args"`
 	Count     uint64     `json:"count"`
+	Raw       []byte     `json:"-"` // the line, for the fields a test reads itself
 }
 
 // eventStream reads `pstrace events --format json` and keeps every event.
@@ -38,12 +39,13 @@ type eventStream struct {
 	seen []event
 }
 
-// watchEvents starts pstrace events and returns once it is tracing: once the
-// exec of a marker process started after it has been reported.
-func watchEvents(t *testing.T) *eventStream {
+// watchEvents starts pstrace events, with extra flags, and returns once it
+// is tracing: once the exec of a marker process started after it has been reported.
+func watchEvents(t *testing.T, extra ...string) *eventStream {
 	t.Helper()
 	// A larger ring than the default: other tests may churn processes meanwhile.
-	s := &eventStream{t: t, p: startPstrace(t, "--ring-size", fmt.Sprint(16<<20), "--drain-interval", "50ms", "events", "--format", "json")}
+	args := append([]string{"--ring-size", fmt.Sprint(16 << 20), "--drain-interval", "50ms", "events", "--format", "json"}, extra...)
+	s := &eventStream{t: t, p: startPstrace(t, args...)}
 	t.Cleanup(func() {
 		if n := s.lost(); n > 0 && t.Failed() {
 			t.Logf("pstrace lost %d events during this test: a missing one may explain the failure", n)
@@ -75,6 +77,7 @@ func (s *eventStream) sync() {
 			}
 			var ev event
 			mustJSON(s.t, line, &ev)
+			ev.Raw = line
 			s.seen = append(s.seen, ev)
 			if ev.Type == "exit" && markers[ev.PID] {
 				return
@@ -99,6 +102,7 @@ func (s *eventStream) until(what string, match func(*event) bool) event {
 		}
 		var ev event
 		mustJSON(s.t, line, &ev)
+		ev.Raw = line
 		s.seen = append(s.seen, ev)
 		if match(&ev) {
 			return ev

@@ -51,7 +51,7 @@ func pstraceBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(buildDir, "pstrace")
-		out, err := exec.Command("go", "build", "-o", binPath, "pstrace/cmd/pstrace").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/pstrace/pstrace/cmd/pstrace").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -1,0 +1,171 @@
+package otlptest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// hangGuard fails a wait that has clearly hung; it is no performance limit.
+const hangGuard = 3 * time.Minute
+
+// Collector is a running test collector.
+type Collector struct {
+	GRPC   string // host:port of the OTLP/gRPC receiver
+	HTTP   string // host:port of the OTLP/HTTP receiver
+	HTTPS  string // host:port of the OTLP/HTTP receiver with TLS that wants Token
+	CAFile string // PEM of the certificate the HTTPS receiver presents
+	Token  string // bearer token the HTTPS receiver wants
+
+	t      testing.TB
+	dir    string
+	runs   int
+	cmd    *exec.Cmd
+	exited chan struct{}
+	stderr *syncBuffer
+}
+
+// Start runs a collector on free loopback ports until the test ends.
+func Start(t testing.TB) *Collector {
+	t.Helper()
+	c := &Collector{t: t, dir: t.TempDir(), Token: "pstrace-test-token"}
+	c.GRPC, c.HTTP, c.HTTPS = freeAddr(t), freeAddr(t), freeAddr(t)
+	c.CAFile = filepath.Join(c.dir, "cert.pem")
+	key := filepath.Join(c.dir, "key.pem")
+	writeCert(t, c.CAFile, key)
+	t.Cleanup(c.Kill)
+	c.Restart()
+	return c
+}
+
+// Restart starts the collector again, on the same ports, after Kill. Each
+// run writes a file of its own, and Records reads them all.
+func (c *Collector) Restart() {
+	c.t.Helper()
+	c.runs++
+	config := filepath.Join(c.dir, fmt.Sprintf("config-%d.yaml", c.runs))
+	out := filepath.Join(c.dir, fmt.Sprintf("logs-%d.jsonl", c.runs))
+	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.HTTPS, c.CAFile, filepath.Join(c.dir, "key.pem"), out)
+	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	c.stderr = &syncBuffer{}
+	c.cmd = exec.Command(Binary(c.t), "--config", config)
+	c.cmd.Stderr = c.stderr
+	if err := c.cmd.Start(); err != nil {
+		c.t.Fatalf("starting the collector: %v", err)
+	}
+	c.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { cmd.Wait(); close(exited) }(c.cmd, c.exited)
+	for _, addr := range []string{c.GRPC, c.HTTP, c.HTTPS} {
+		c.waitListening(addr)
+	}
+}
+
+// waitListening waits until the collector accepts connections on addr.
+func (c *Collector) waitListening(addr string) {
+	c.t.Helper()
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(50 * time.Millisecond) {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			return
+		}
+		select {
+		case <-c.exited:
+			c.t.Fatalf("the collector exited: %v\n%s", c.cmd.ProcessState, c.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("the collector never listened on %s:\n%s", addr, c.stderr)
+		}
+	}
+}
+
+// Kill stops the collector at once, as a crash would.
+func (c *Collector) Kill() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.exited
+	c.cmd = nil
+}
+
+// Stderr is what the current run of the collector has logged.
+func (c *Collector) Stderr() string { return c.stderr.String() }
+
+// configTemplate: the receivers, the file exporter, no telemetry server
+// (collectors of tests that run at once would fight over its port).
+const configTemplate = `
+extensions:
+  bearertokenauth:
+    token: %q
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+      http:
+        endpoint: %s
+  otlp/tls:
+    protocols:
+      http:
+        endpoint: %s
+        tls:
+          cert_file: %s
+          key_file: %s
+        auth:
+          authenticator: bearertokenauth
+exporters:
+  file:
+    path: %s
+    flush_interval: 100ms
+service:
+  extensions: [bearertokenauth]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+  pipelines:
+    logs:
+      receivers: [otlp, otlp/tls]
+      exporters: [file]
+`
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer collects a process's stderr, written by os/exec's copier
+// while the test may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
