@@ -52,12 +52,14 @@ testcollector:
 # dockerd started for the container tests, and stopped after), then the VM kernels.
 # deploy/ is a module of its own (the Kubernetes API types are only its tests').
 test: deps lint check-generate build testcollector
+	scripts/mounts.sh
 	scripts/engine.sh run sh -c '$(GOTEST) ./... && cd deploy && $(GOTEST) ./...'
 	cd bench && $(GOTEST) ./...
 	$(MAKE) vmtest
 
+# make vmtest ARCH=arm64 KERNEL=6.1: one architecture's guests, or one kernel's.
 vmtest:
-	vmtest/run.sh $(KERNEL)
+	VMTEST_ARCH=$(ARCH) vmtest/run.sh $(KERNEL)
 
 bench: deps build
 	bench/run.sh

@@ -11,22 +11,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # The peers, from the distribution.
-peers=(libbpf-tools bpftrace forkstat bpftool)
-missing=()
-for p in "${peers[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "bench: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/apt-install.sh bench libbpf-tools bpftrace forkstat bpftool
 
 # execsnoop attaches to syscall tracepoints, which libbpf finds in tracefs.
-if ! mountpoint -q /sys/kernel/tracing; then
-	mount -t tracefs tracefs /sys/kernel/tracing
-fi
+scripts/mounts.sh
 
 out=bench/.out
 mkdir -p "$out"

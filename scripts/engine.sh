@@ -37,15 +37,7 @@ dockerd_up() { docker -H "unix://$docker_sock" version --format '{{.Server.Versi
 start_time() { awk '{sub(/.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
 
 install_missing() {
-	local missing=() p
-	for p in docker.io containerd runc busybox-static; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	"$(dirname "$0")/apt-install.sh" engine docker.io containerd runc busybox-static
 }
 
 # launch NAME CHECK CMD... starts CMD in its own session, logging to
@@ -55,7 +47,7 @@ launch() {
 	shift 2
 	local log=$state/$name.log
 	say "starting $name (log: $log)"
-	setsid "$@" >>"$log" 2>&1 </dev/null &
+	setsid "$@" >>"$log" 2>&1 </dev/null {lock}>&- &
 	local pid=$!
 	echo "$pid $(start_time "$pid")" >"$state/$name.pid"
 	started+=("$name")
@@ -75,18 +67,38 @@ launch() {
 	return 1
 }
 
+# answering NAME CHECK ADDRESS: whether a NAME daemon answers CHECK at ADDRESS. One of this
+# mount namespace that runs without answering yet (a concurrent up is starting it) is waited
+# for; one that never answers (it listens elsewhere, or hangs) fails with one line.
+answering() {
+	local name=$1 check=$2 address=$3 pid i
+	"$check" && return 0
+	pid=$(pgrep -xo --ns $$ --nslist mnt "$name") || return 1
+	say "$name (pid $pid) runs but does not answer at $address yet: waiting up to ${wait_seconds}s"
+	for ((i = 0; i < wait_seconds * 5; i++)); do
+		"$check" && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	say "$name (pid $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)) runs but does not answer at $address: stop it, or have it listen there"
+	exit 1
+}
+
 start_daemons() {
-	mkdir -p "$state"
-	if containerd_up; then
+	if answering containerd containerd_up "$containerd_sock"; then
 		say "containerd already running"
 	else
-		# The CRI plugin wants CNI networking, which the tests do not use.
+		# The CRI plugin wants CNI networking, which the tests do not use. A socket left by
+		# a containerd that died is removed by the new one.
 		printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$state/containerd.toml"
 		launch containerd containerd_up containerd --config "$state/containerd.toml" --address "$containerd_sock"
 	fi
-	if dockerd_up; then
+	if answering dockerd dockerd_up "$docker_sock"; then
 		say "dockerd already running"
 	else
+		# No dockerd runs: a pid file left behind is stale, and dockerd would refuse to
+		# start should its pid now be another process's.
+		rm -f "$state/dockerd.pidfile"
 		launch dockerd dockerd_up dockerd --containerd "$containerd_sock" -H "unix://$docker_sock" \
 			--pidfile "$state/dockerd.pidfile" --iptables=false --ip-masq=false --bridge=none
 	fi
@@ -121,8 +133,16 @@ up() {
 		exit 1
 	fi
 	install_missing
+	mkdir -p "$state"
+	# Two ups at once (two make test runs) would both start daemons: the second waits.
+	exec {lock}>"$state/lock"
+	if ! flock -w "$wait_seconds" "$lock"; then
+		say "another scripts/engine.sh up held $state/lock for ${wait_seconds}s"
+		exit 1
+	fi
 	start_daemons
 	build_image
+	exec {lock}>&-
 	say "ready: containerd at $containerd_sock, dockerd at $docker_sock, image $image, rootfs $rootfs"
 }
 

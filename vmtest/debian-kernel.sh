@@ -1,89 +1,22 @@
 #!/usr/bin/env bash
-# Usage: debian-kernel.sh SERIES SUITE CACHE
-# Prints the path of the vmlinuz of Debian's newest linux-image-SERIES.*-cloud-amd64 in SUITE
-# and SUITE-security. apt runs with a private configuration (its own sources list, lists,
-# state and package cache under CACHE), so the machine's apt state is never touched; the
-# mirrors are those of the machine's own apt sources. Lists are refreshed once a day (or with
-# VMTEST_REFRESH=1); packages and kernels already in CACHE are not downloaded again.
+# Usage: debian-kernel.sh NAME SUITE FLAVOUR ARCH CACHE
+# Prints the path of the kernel image of Debian's newest linux-image-SERIES.*-FLAVOUR (SERIES
+# is NAME up to its first "-"; ARCH in FLAVOUR stands for ARCH) in SUITE and SUITE-security,
+# fetched by debian-deb.sh and extracted once into CACHE/kernels.
 set -euo pipefail
 
-series=$1 suite=$2 cache=$3
-keyring=${VMTEST_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+name=$1 suite=$2 flavour=$3 arch=$4 cache=$5
+here=$(cd "$(dirname "$0")" && pwd)
+series=${name%%-*}
 
-fail() {
-	echo "vmtest: $series: $*" >&2
-	exit 1
-}
-
-# Every URI of a deb source of this machine, one a line (deb822 and one-line formats).
-machine_uris() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ ! -r "$f" ] || sed -n 's/^URIs://p' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ ! -r "$f" ] || sed -n 's/\[[^]]*\]//; s/^deb[[:space:]]\+\([^[:space:]]*\).*/\1/p' "$f"
-	done
-}
-
-# Debian mirrors serve the archive at .../debian and security updates at .../debian-security.
-uris=$(machine_uris | tr ' \t' '\n\n' | sed '/^$/d; s#/*$##')
-mirror=${VMTEST_MIRROR:-$(grep -m1 '/debian$' <<<"$uris" || true)}
-[ -n "$mirror" ] || fail "no Debian mirror (a URI ending in /debian) in /etc/apt/sources.list or /etc/apt/sources.list.d/: set VMTEST_MIRROR=URI"
-security=${VMTEST_SECURITY_MIRROR:-$(grep -m1 '/debian-security$' <<<"$uris" || echo "$mirror-security")}
-[ -r "$keyring" ] || fail "no Debian archive keyring at $keyring: apt-get install debian-archive-keyring"
-
-apt_dir=$cache/apt/$series
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$cache/debs" "$cache/kernels"
-touch "$apt_dir/status"
-cat >"$apt_dir/sources.list.new" <<EOF
-deb [signed-by=$keyring] $mirror $suite main
-deb [signed-by=$keyring] $security $suite-security main
-EOF
-# A changed mirror or suite makes the lists stale.
-if ! cmp -s "$apt_dir/sources.list.new" "$apt_dir/sources.list"; then
-	mv "$apt_dir/sources.list.new" "$apt_dir/sources.list"
-	rm -f "$apt_dir/updated"
-else
-	rm "$apt_dir/sources.list.new"
-fi
-
-apt_opts=(
-	-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
-	-o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::State::status=$apt_dir/status"
-	-o "Dir::Cache=$apt_dir" -o "Dir::Cache::archives=$apt_dir/archives"
-	-o APT::Architecture=amd64 -o APT::Architectures=amd64 -o Acquire::Languages=none
-	-o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false
-	-o APT::Sandbox::User=root -q
-)
-
-if [ "${VMTEST_REFRESH:-}" = 1 ] || [ -z "$(find "$apt_dir/updated" -mmin -1440 2>/dev/null)" ]; then
-	echo "vmtest: $series: reading package lists of $suite and $suite-security" >&2
-	if ! out=$(apt-get "${apt_opts[@]}" update 2>&1) || grep -q '^E:' <<<"$out"; then
-		echo "$out" | grep '^[WE]:' >&2 || echo "$out" >&2
-		if grep -q NO_PUBKEY <<<"$out"; then
-			fail "$keyring lacks the archive key of $suite: install a newer debian-archive-keyring, or set VMTEST_KEYRING=FILE"
-		fi
-		fail "cannot read the package lists of $suite from $mirror and $security"
-	fi
-	touch "$apt_dir/updated"
-fi
-
-pattern="^linux-image-${series//./\\.}\\.[0-9][^ ]*-cloud-amd64\$"
-pkg=$(apt-cache "${apt_opts[@]}" pkgnames linux-image- | grep -E "$pattern" | sort -V | tail -n1 || true)
-[ -n "$pkg" ] || fail "no package matching $pattern in $suite or $suite-security"
-version=$(apt-cache "${apt_opts[@]}" show --no-all-versions "$pkg" | sed -n 's/^Version: //p')
-deb=$cache/debs/${pkg}_${version//:/%3a}_amd64.deb
-vmlinuz=$cache/kernels/${pkg#linux-image-}_$version.vmlinuz
-
-if [ ! -s "$deb" ]; then
-	echo "vmtest: $series: downloading $pkg $version" >&2
-	(cd "$cache/debs" && apt-get "${apt_opts[@]}" download "$pkg" >&2) ||
-		fail "cannot download $pkg $version from $mirror or $security"
-fi
+deb=$("$here/debian-deb.sh" "$suite" "$arch" "linux-image-${series//./\\.}\\.[0-9][^ ]*-${flavour//ARCH/$arch}" "$cache")
+mkdir -p "$cache/kernels"
+vmlinuz=$cache/kernels/$(basename "$deb" .deb).vmlinuz
 if [ ! -s "$vmlinuz" ]; then
-	dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './boot/vmlinuz-*' >"$vmlinuz.tmp" ||
-		fail "no /boot/vmlinuz-* in $deb"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './boot/vmlinuz-*' >"$vmlinuz.tmp" || {
+		echo "vmtest: $name $arch: no /boot/vmlinuz-* in $deb" >&2
+		exit 1
+	}
 	mv "$vmlinuz.tmp" "$vmlinuz"
 fi
 echo "$vmlinuz"

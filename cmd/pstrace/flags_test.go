@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -9,6 +11,9 @@ import (
 // Bad input: one line on stderr, nothing on stdout, exit status 1. None of
 // these needs root: each fails before anything is loaded.
 func TestBadFlags(t *testing.T) {
+	// Ring sizes that pass their own check: a page (16 KiB or 64 KiB on some arm64 kernels)
+	// is the least, and so two pages is more than one.
+	page, twoPages := strconv.Itoa(os.Getpagesize()), strconv.Itoa(2*os.Getpagesize())
 	tests := []struct {
 		args []string
 		want string
@@ -22,9 +27,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"events", "--ring-size", "1000"}, "--ring-size 1000: must be a power of two"},
 		{[]string{"events", "--ring-size", "-4096"}, "--ring-size -4096: must be a power of two"},
 		{[]string{"--ring-size", "1000", "events"}, "--ring-size 1000: must be a power of two"},
-		{[]string{"--drain-interval", "0s", "events", "--ring-size", "8192"}, "--drain-interval 0s: must be at least 1ms"},
+		{[]string{"--drain-interval", "0s", "events", "--ring-size", twoPages}, "--drain-interval 0s: must be at least 1ms"},
 		{[]string{"events", "--ring-size", "abc"}, `invalid value "abc" for flag -ring-size`},
-		{[]string{"events", "--wakeup-bytes", "8192", "--ring-size", "4096"}, "--wakeup-bytes 8192: must not exceed --ring-size"},
+		{[]string{"events", "--wakeup-bytes", twoPages, "--ring-size", page}, "--wakeup-bytes " + twoPages + ": must not exceed --ring-size"},
 		{[]string{"events", "--drain-interval", "0s"}, "--drain-interval 0s: must be at least 1ms"},
 		{[]string{"events", "--pid", "abc"}, `invalid value "abc" for flag -pid`},
 		// Every numeric flag is range-checked before it is narrowed.
@@ -36,7 +41,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"events", "--ring-size", "0"}, "--ring-size 0: must be a power of two"},
 		// The tracer flags are every command's.
 		{[]string{"tree", "--ring-size", "1000"}, "--ring-size 1000: must be a power of two"},
-		{[]string{"tree", "--wakeup-bytes", "8192", "--ring-size", "4096"}, "--wakeup-bytes 8192: must not exceed --ring-size"},
+		{[]string{"tree", "--wakeup-bytes", twoPages, "--ring-size", page}, "--wakeup-bytes " + twoPages + ": must not exceed --ring-size"},
 		{[]string{"events", "--pid", "1", "--containers"}, "cannot be combined with --pid"},
 		{[]string{"events", "--comm", "sixteen-bytes-xx"}, `--comm "sixteen-bytes-xx": must be 1 to 15 bytes`},
 		{[]string{"events", "extra"}, `unexpected argument "extra"`},
