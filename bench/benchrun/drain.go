@@ -58,7 +58,7 @@ func (rn *runner) measureDrain(pstrace string) ([]drainResult, error) {
 			Name: "pstrace " + s.String(),
 			Cmd: []string{pstrace, "--drain-interval", s.Interval.String(), "--wakeup-bytes", fmt.Sprint(s.WakeupBytes),
 				"events", "--format", "json"},
-			Progs: 3, count: countPstrace,
+			Progs: 4, count: countPstrace,
 		}
 		if r.CPU, err = rn.runUnder(tool, "-n", fmt.Sprint(pacedSpawns), "-rate", fmt.Sprint(pacedRate)); err != nil {
 			return nil, err

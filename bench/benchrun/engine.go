@@ -33,7 +33,7 @@ type engineResult struct {
 func engineTools(pstrace string) (on, off tracerTool) {
 	on = tracerTool{
 		Name: "pstrace, engine lookups on", Cmd: []string{pstrace, "events", "--format", "json"},
-		Progs: 3, RunsPerSpawn: 3, Covers: "fork, exec, exit of a container's processes", PerSpawn: 3,
+		Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec, exit of a container's processes", PerSpawn: 3,
 		count: countPstrace,
 	}
 	off = on
@@ -48,7 +48,11 @@ func (rn *runner) measureEngine(pstrace string, rounds, spawns int) (engineResul
 	res := engineResult{Docker: accepts("/var/run/docker.sock"), Containerd: accepts("/run/containerd/containerd.sock")}
 	link := filepath.Join(rn.outDir, engineBenchShim)
 	os.Remove(link)
-	if err := os.Symlink(rn.storm, link); err != nil {
+	storm, err := filepath.Abs(rn.storm)
+	if err != nil {
+		return res, fmt.Errorf("linking the storm as a shim: %w", err)
+	}
+	if err := os.Symlink(storm, link); err != nil {
 		return res, fmt.Errorf("linking the storm as a shim: %w", err)
 	}
 	defer os.Remove(link)

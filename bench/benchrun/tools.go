@@ -56,7 +56,7 @@ func tools(c config) []tracerTool {
 			// The same JSON to a file, and every event counted for Prometheus
 			// (nothing scrapes: a scrape's cost is per scrape, not per event).
 			Name: nameMetrics, Cmd: []string{pstrace, "events", "--format", "json", "--metrics-addr", "127.0.0.1:0"},
-			Progs: 3, RunsPerSpawn: 3, Covers: "as pstrace, with Prometheus metrics on", PerSpawn: 3,
+			Progs: 4, RunsPerSpawn: 4, Covers: "as pstrace, with Prometheus metrics on", PerSpawn: 3,
 			count: countPstrace,
 		},
 	}

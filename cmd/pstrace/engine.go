@@ -17,6 +17,7 @@ func engineFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-engine", Usage: "do not ask the container engines for names, images and labels"},
 		&cli.StringFlag{Name: "docker-socket", Value: "/var/run/docker.sock", Usage: "Docker Engine API unix socket `PATH` (\"\" for none)"},
 		&cli.StringFlag{Name: "containerd-socket", Value: "/run/containerd/containerd.sock", Usage: "containerd API unix socket `PATH` (\"\" for none)"},
+		&cli.StringFlag{Name: "docker-namespace", Value: "moby", Usage: "the containerd `NAMESPACE` of Docker's containers (dockerd --containerd-namespace)"},
 	}
 }
 
@@ -39,6 +40,7 @@ func newEngineNames(c *cli.Context) *engineNames {
 	return &engineNames{r: engine.New(engine.Config{
 		DockerSocket:     c.String("docker-socket"),
 		ContainerdSocket: c.String("containerd-socket"),
+		DockerNamespace:  c.String("docker-namespace"),
 		Warn:             func(msg string) { fmt.Fprintf(os.Stderr, "pstrace: %s\n", msg) },
 	})}
 }

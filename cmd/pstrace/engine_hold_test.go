@@ -2,48 +2,16 @@ package main
 
 import (
 	"flag"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pstrace/pstrace/internal/testutil"
 	"github.com/pstrace/pstrace/proctree"
 	"github.com/pstrace/pstrace/tracer"
 )
-
-// hungSocket is a real unix socket that accepts connections and never
-// answers, as a hung engine does.
-func hungSocket(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return path
-}
 
 // namesFor starts the engine lookups as the command line would, asking
 // only the Docker socket at path.
@@ -81,7 +49,7 @@ func (r *recorder) close() error { return nil }
 // interval it goes out at the drain that ends it; read in the drain
 // timer's burst, at the next drain. The events after it keep their order.
 func TestEventHoldBoundHungEngine(t *testing.T) {
-	names := namesFor(t, hungSocket(t))
+	names := namesFor(t, testutil.HungSocket(t))
 	tree := proctree.New(proctree.Options{Proc: t.TempDir()})
 	t.Cleanup(tree.Close)
 	id := strings.Repeat("5e", 32)
