@@ -26,6 +26,7 @@ const hangGuard = 3 * time.Minute
 type container struct {
 	ID        string `json:"id"`
 	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
 }
 
 type event struct {
@@ -36,6 +37,7 @@ type event struct {
 	Args      []string   `json:"args"`
 	ExitCode  int        `json:"exit_code"`
 	Container *container `json:"container"`
+	Role      *string    `json:"role"`
 }
 
 // eventsInContainer starts `pstrace events --format json` in a container with
@@ -138,9 +140,10 @@ func TestContainerdSeesHostEvents(t *testing.T) {
 
 	cidfile := filepath.Join(t.TempDir(), "cid")
 	inside := "pstrace-inside-" + randomID()
-	run := exec.Command("docker", "run", "--rm", "--label", testutil.TestLabel, "--cidfile", cidfile, testutil.TestImage, "/bin/sh", "-c", "/bin/true "+inside)
-	if out, err := run.CombinedOutput(); err != nil {
-		t.Fatalf("docker run: %v: %s", err, out)
+	name := testutil.TestPrefix + randomID()
+	run := exec.Command("docker", "run", "--rm", "--name", name, "--label", testutil.TestLabel, "--cidfile", cidfile, testutil.TestImage, "/bin/sh", "-c", "/bin/true "+inside+"; exit 3")
+	if out, err := run.CombinedOutput(); run.ProcessState == nil || run.ProcessState.ExitCode() != 3 {
+		t.Fatalf("docker run: %v: %s (want its exit 3)", err, out)
 	}
 	cid, err := os.ReadFile(cidfile)
 	if err != nil {
@@ -151,6 +154,17 @@ func TestContainerdSeesHostEvents(t *testing.T) {
 	}, nil)
 	if ev.Container == nil || ev.Container.ID != string(cid) || ev.Container.Namespace != "moby" {
 		t.Errorf("exec in the container: container %+v, want id %s in moby", ev.Container, cid)
+	}
+	if ev.Role == nil || *ev.Role != "init" {
+		t.Errorf("exec in the container: role %v, want init", ev.Role)
+	}
+	// Names may come a drain interval after the first event: the container's
+	// shell exits later, named by the engine through the mounted socket.
+	shExit := waitFor(t, events, "the container shell's exit", func(e event) bool {
+		return e.Type == "exit" && e.ExitCode == 3 && e.Container != nil && e.Container.ID == string(cid)
+	}, nil)
+	if shExit.Container.Name != name || shExit.Role == nil || *shExit.Role != "init" {
+		t.Errorf("the container shell's exit: name %q role %v, want %s and init", shExit.Container.Name, shExit.Role, name)
 	}
 
 	state, stderr := stop()
