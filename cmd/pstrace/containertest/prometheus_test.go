@@ -24,7 +24,7 @@ type prometheus struct {
 	t      *testing.T
 	api    string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 	exited chan struct{} // closed once the server has exited
 }
 
@@ -54,7 +54,7 @@ func startPrometheus(t *testing.T, target string) *prometheus {
 		t.Fatal(err)
 	}
 	listen := freeAddr(t)
-	p := &prometheus{t: t, api: "http://" + listen, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &prometheus{t: t, api: "http://" + listen, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+listen, "--log.level=warn")
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr

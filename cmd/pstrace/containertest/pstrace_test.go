@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // hangGuard fails a wait that has clearly hung; it is no performance limit.
@@ -62,32 +64,13 @@ func pstraceBinary(t *testing.T) string {
 	return binPath
 }
 
-// syncBuffer collects pstrace's stderr, written by os/exec's copier while
-// the test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // pstraceProc is a running pstrace whose stdout is read line by line. A
 // goroutine queues the lines without bound, so a test that is busy elsewhere
 // never makes pstrace block on its output and lose events.
 type pstraceProc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 
 	mu    sync.Mutex
 	queue [][]byte
@@ -101,7 +84,7 @@ type pstraceProc struct {
 // startPstrace runs pstrace with args until the test ends.
 func startPstrace(t *testing.T, args ...string) *pstraceProc {
 	t.Helper()
-	p := &pstraceProc{t: t, stderr: &syncBuffer{}, ready: make(chan struct{}, 1), exited: make(chan struct{})}
+	p := &pstraceProc{t: t, stderr: &testutil.SyncBuffer{}, ready: make(chan struct{}, 1), exited: make(chan struct{})}
 	p.cmd = exec.Command(pstraceBinary(t), args...)
 	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()

@@ -1,16 +1,16 @@
 package otlptest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pstrace/pstrace/internal/testutil"
 )
 
 // hangGuard fails a wait that has clearly hung; it is no performance limit.
@@ -29,7 +29,7 @@ type Collector struct {
 	runs   int
 	cmd    *exec.Cmd
 	exited chan struct{}
-	stderr *syncBuffer
+	stderr *testutil.SyncBuffer
 }
 
 // Start runs a collector on free loopback ports until the test ends.
@@ -56,7 +56,7 @@ func (c *Collector) Restart() {
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
-	c.stderr = &syncBuffer{}
+	c.stderr = &testutil.SyncBuffer{}
 	c.cmd = exec.Command(Binary(c.t), "--config", config)
 	c.cmd.Stderr = c.stderr
 	if err := c.cmd.Start(); err != nil {
@@ -149,23 +149,4 @@ func freeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// syncBuffer collects a process's stderr, written by os/exec's copier
-// while the test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
