@@ -19,6 +19,7 @@ type Tracer struct {
 	objs     objects
 	links    []link.Link
 	rd       *ringbuf.Reader
+	wait     *ringWait // where the reader sleeps; rd itself never blocks
 	rec      ringbuf.Record
 	interval time.Duration
 	clock    bootclock.Clock
@@ -57,6 +58,12 @@ func (t *Tracer) open(opts *Options) error {
 	if t.rd, err = ringbuf.NewReader(t.objs.maps.Events); err != nil {
 		return fmt.Errorf("opening ring buffer: %w", err)
 	}
+	if t.wait, err = newRingWait(t.objs.maps.Events); err != nil {
+		return err
+	}
+	// A deadline long past makes every read return at once, with
+	// os.ErrDeadlineExceeded once the ring is empty: the waiting is t.wait's.
+	t.rd.SetDeadline(time.Unix(0, 1))
 	if t.links, err = attach(&t.objs); err != nil {
 		return err
 	}
@@ -73,8 +80,7 @@ func (t *Tracer) open(opts *Options) error {
 	}
 	t.clock.Sync()
 	t.lastTick = time.Now()
-	t.rd.SetDeadline(t.lastTick.Add(t.interval))
-	return nil
+	return t.wait.setDeadline(t.lastTick.Add(t.interval))
 }
 
 // Close detaches every program and frees the maps. It is safe to call twice.
@@ -84,6 +90,10 @@ func (t *Tracer) Close() error {
 		errs = append(errs, l.Close())
 	}
 	t.links = nil
+	if t.wait != nil {
+		errs = append(errs, t.wait.close())
+		t.wait = nil
+	}
 	if t.rd != nil {
 		errs = append(errs, t.rd.Close())
 		t.rd = nil
@@ -138,19 +148,29 @@ func (t *Tracer) next(ctx context.Context, ev *Event) (drained bool, err error) 
 			return false, err
 		}
 	}
-	err = t.rd.ReadInto(&t.rec)
-	if err == nil {
-		if err := decode(t.rec.RawSample, ev); err != nil {
-			return false, fmt.Errorf("decoding event: %w", err)
+	for {
+		err = t.rd.ReadInto(&t.rec)
+		if err == nil {
+			if err := decode(t.rec.RawSample, ev); err != nil {
+				return false, fmt.Errorf("decoding event: %w", err)
+			}
+			ev.Time = t.clock.Wall(ev.BootNs)
+			return false, nil
 		}
-		ev.Time = t.clock.Wall(ev.BootNs)
-		return false, nil
-	}
-	if errors.Is(err, ringbuf.ErrClosed) {
-		return false, errClosed
-	}
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		return false, fmt.Errorf("reading ring buffer: %w", err)
+		if errors.Is(err, ringbuf.ErrClosed) {
+			return false, errClosed
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false, fmt.Errorf("reading ring buffer: %w", err)
+		}
+		// The ring is empty: sleep until records come or the timer fires.
+		err = t.wait.wait(t.haveRecords)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
 	}
 	if done, err := t.tick(ctx, ev); done {
 		return false, err
@@ -158,11 +178,16 @@ func (t *Tracer) next(ctx context.Context, ev *Event) (drained bool, err error) 
 	return true, nil
 }
 
+// haveRecords tells whether the ring holds records to read.
+func (t *Tracer) haveRecords() bool { return t.rd.AvailableBytes() > 0 }
+
 // tick does the work of each drain interval and restarts the timer. done
 // tells whether next should return err (nil with a TypeLost event in ev).
 func (t *Tracer) tick(ctx context.Context, ev *Event) (done bool, err error) {
 	t.lastTick = time.Now()
-	t.rd.SetDeadline(t.lastTick.Add(t.interval))
+	if err := t.wait.setDeadline(t.lastTick.Add(t.interval)); err != nil {
+		return true, err
+	}
 	if err := ctx.Err(); err != nil {
 		return true, err
 	}

@@ -22,10 +22,10 @@ const (
 // batchBytes bytes, or once it is BatchDelay old.
 const (
 	DefaultQueueSize = 8192
-	BatchRecords     = 512
+	BatchRecords     = 2048
 	BatchDelay       = time.Second
 	FlushTimeout     = 5 * time.Second
-	batchBytes       = 256 << 10
+	batchBytes       = 1 << 20
 )
 
 // Target is where records go, as ParseEndpoint reads it.

@@ -49,16 +49,30 @@ const (
 
 // encoder writes log records. Its buffers belong to the event loop.
 type encoder struct {
-	rec  []byte // the record being written
 	body []byte // the record's body text
+	rec  []byte // a record moved aside when its length is not two bytes long
 }
+
+// A record is written in place after two bytes left for its length, the
+// varint size of every length from 128 bytes to 16 KiB, where nearly all
+// records fall; the rare other one is moved once its size is known.
+const (
+	minTwoByteLen = 1 << 7
+	maxTwoByteLen = 1<<14 - 1
+)
 
 // appendRecord appends ev to dst as one ScopeLogs.log_records field.
 func (e *encoder) appendRecord(dst []byte, ev *tracer.Event, ctr *proctree.Container, role proctree.Role) []byte {
-	e.rec = e.encode(e.rec[:0], ev, ctr, role)
 	dst = appendVarint(dst, protowire.EncodeTag(fScopeLogsRecords, protowire.BytesType))
-	dst = appendVarint(dst, uint64(len(e.rec)))
-	return append(dst, e.rec...)
+	at := len(dst)
+	dst = e.encode(append(dst, 0, 0), ev, ctr, role)
+	n := len(dst) - at - 2
+	if n >= minTwoByteLen && n <= maxTwoByteLen {
+		dst[at], dst[at+1] = byte(n)|0x80, byte(n>>7)
+		return dst
+	}
+	e.rec = append(e.rec[:0], dst[at+2:]...)
+	return append(appendVarint(dst[:at], uint64(n)), e.rec...)
 }
 
 // encode writes the LogRecord message of ev.

@@ -207,6 +207,28 @@ func TestNoContainer(t *testing.T) {
 	}
 }
 
+// A record is written in place with room for a two-byte length; one
+// longer than 16 KiB needs three, and is moved: both decode.
+func TestRecordLengths(t *testing.T) {
+	for _, argLen := range []int{10, 16 << 10, 64 << 10} {
+		ev := testEvents()[1]
+		ev.Args = []byte(strings.Repeat("a", argLen) + "\x00")
+		ev.ArgsTruncated = false
+		logs := decode(t, []*tracer.Event{ev, testEvents()[2]}, testCtr)
+		recs := logs.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+		if recs.Len() != 2 {
+			t.Fatalf("args of %d bytes: %d records, want 2", argLen, recs.Len())
+		}
+		args, _ := recs.At(0).Attributes().Get(keyArgs)
+		if got := args.Slice().At(0).Str(); len(got) != argLen {
+			t.Errorf("args of %d bytes: decoded %d", argLen, len(got))
+		}
+		if name := recs.At(1).EventName(); name != eventNames[tracer.TypeExit] {
+			t.Errorf("args of %d bytes: the next record is %q, want the exit", argLen, name)
+		}
+	}
+}
+
 // Encoding an event into a warm batch allocates nothing.
 func TestEncodeAllocs(t *testing.T) {
 	evs := testEvents()
