@@ -21,9 +21,10 @@ func main() {
 type config struct {
 	pstrace, storm, script, out, workDir, goBench, commit string
 	rounds, spawns                                        int
-	// collector is the test collector's binary; the OTLP row, run when it
-	// is given, exports to otlpEndpoint and the collector writes to otlpOut.
-	collector, otlpEndpoint, otlpOut string
+	// collector is the test collector's binary; the OTLP rows, run when it
+	// is given, export to it as otlp says.
+	collector string
+	otlp      *otlpTarget
 }
 
 func run() error {
@@ -37,7 +38,7 @@ func run() error {
 	flag.StringVar(&c.commit, "commit", "unknown", "the source revision measured")
 	flag.IntVar(&c.rounds, "rounds", 5, "rounds of storms, each under every tracer")
 	flag.IntVar(&c.spawns, "spawns", 2000, "spawns per storm")
-	flag.StringVar(&c.collector, "collector", "", "an OpenTelemetry Collector binary for the OTLP export row (none: no such row)")
+	flag.StringVar(&c.collector, "collector", "", "an OpenTelemetry Collector binary for the OTLP export rows (none: no such rows)")
 	flag.Parse()
 	if c.storm == "" || c.rounds < 1 || c.spawns < 2 {
 		return fmt.Errorf("need -storm, -rounds >= 1 and -spawns >= 2")
@@ -52,12 +53,12 @@ func run() error {
 		return err
 	}
 	if c.collector != "" {
-		col, endpoint, out, err := startCollector(c.collector, c.workDir)
+		col, target, err := startCollector(c.collector, c.workDir)
 		if err != nil {
 			return err
 		}
 		defer col.stop()
-		c.otlpEndpoint, c.otlpOut = endpoint, out
+		c.otlp = target
 	}
 	rep := report{Start: time.Now().UTC(), LoadBefore: loadAverage(), Config: c}
 	rep.Machine = describeMachine()

@@ -11,46 +11,77 @@ import (
 	"time"
 )
 
-// namePstraceOTLP is pstrace exporting every event over OTLP/gRPC and
-// printing none. Set against namePstrace, which prints JSON instead, it
-// tells whether export costs more than JSON output.
-const namePstraceOTLP = "pstrace, OTLP export instead of output"
+// namePstraceOTLP and namePstraceOTLPHTTP are pstrace exporting every
+// event over OTLP/gRPC and OTLP/HTTP, printing none. Set against
+// namePstrace, which prints JSON instead, they tell whether export costs
+// more than JSON output.
+const (
+	namePstraceOTLP     = "pstrace, OTLP/gRPC export instead of output"
+	namePstraceOTLPHTTP = "pstrace, OTLP/HTTP export instead of output"
+)
 
-// otlpTool is the OTLP row, when a collector receives the records.
-func otlpTool(c config) []tracerTool {
-	if c.otlpEndpoint == "" {
+// otlpTools are the OTLP rows, one per protocol, when a collector receives
+// the records.
+func otlpTools(c config) []tracerTool {
+	if c.otlp == nil {
 		return nil
 	}
-	return []tracerTool{{
-		Name:  namePstraceOTLP,
-		Cmd:   []string{c.pstrace, "events", "--output", "none", "--otlp-endpoint", c.otlpEndpoint},
-		Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec, exit, rename as OTLP log records over gRPC to a collector", PerSpawn: 3,
-		count: countOTLP(c.otlpOut),
-	}}
+	row := func(name, endpoint, protocol string) tracerTool {
+		return tracerTool{
+			Name:  name,
+			Cmd:   []string{c.pstrace, "events", "--output", "none", "--otlp-endpoint", endpoint},
+			Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec, exit, rename as OTLP log records over " + protocol + " to a collector", PerSpawn: 3,
+			count: countOTLP(c.otlp.out),
+		}
+	}
+	return []tracerTool{
+		row(namePstraceOTLP, c.otlp.grpc, "gRPC"),
+		row(namePstraceOTLPHTTP, c.otlp.http, "HTTP/protobuf"),
+	}
 }
 
 // collector is the OpenTelemetry Collector (internal/otlp/testcollector)
-// the OTLP row sends to; it writes what it receives to a file.
+// the OTLP rows send to; it writes what it receives to a file.
 type collector struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// startCollector starts bin on a free loopback port and returns the
-// endpoint for pstrace and the file the records go to.
-func startCollector(bin, workDir string) (col *collector, endpoint, out string, err error) {
+// otlpTarget is where the OTLP rows send, and where the records land.
+type otlpTarget struct {
+	grpc, http string // endpoints for --otlp-endpoint
+	out        string // the collector's file
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, "", "", err
+		return "", err
 	}
-	addr := l.Addr().String()
-	l.Close()
-	out = filepath.Join(workDir, "otlp.jsonl")
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startCollector starts bin listening for OTLP/gRPC and OTLP/HTTP on free
+// loopback ports and returns where pstrace sends and the records go.
+func startCollector(bin, workDir string) (*collector, *otlpTarget, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, nil, err
+	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return nil, nil, err
+	}
+	out := filepath.Join(workDir, "otlp.jsonl")
 	config := filepath.Join(workDir, "otelcol.yaml")
 	yaml := fmt.Sprintf(`receivers:
   otlp:
     protocols:
       grpc:
+        endpoint: %s
+      http:
         endpoint: %s
 exporters:
   file:
@@ -67,31 +98,39 @@ service:
     logs:
       receivers: [otlp]
       exporters: [file]
-`, addr, out)
+`, addr, httpAddr, out)
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
-		return nil, "", "", err
+		return nil, nil, err
 	}
-	col = &collector{cmd: exec.Command(bin, "--config", config), done: make(chan struct{})}
+	col := &collector{cmd: exec.Command(bin, "--config", config), done: make(chan struct{})}
 	col.cmd.Stderr = os.Stderr
 	if err := col.cmd.Start(); err != nil {
-		return nil, "", "", fmt.Errorf("starting the collector: %w", err)
+		return nil, nil, fmt.Errorf("starting the collector: %w", err)
 	}
 	go func() { col.cmd.Wait(); close(col.done) }()
 	for deadline := time.Now().Add(startGuard); ; time.Sleep(100 * time.Millisecond) {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			return col, "grpc://" + addr, out, nil
+		if listening(addr) && listening(httpAddr) {
+			return col, &otlpTarget{grpc: "grpc://" + addr, http: "http://" + httpAddr, out: out}, nil
 		}
 		select {
 		case <-col.done:
-			return nil, "", "", fmt.Errorf("the collector exited at start")
+			return nil, nil, fmt.Errorf("the collector exited at start")
 		default:
 		}
 		if time.Now().After(deadline) {
 			col.stop()
-			return nil, "", "", fmt.Errorf("the collector did not listen on %s in %v", addr, startGuard)
+			return nil, nil, fmt.Errorf("the collector did not listen on %s and %s in %v", addr, httpAddr, startGuard)
 		}
 	}
+}
+
+func listening(addr string) bool {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 func (c *collector) stop() {

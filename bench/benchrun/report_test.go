@@ -8,7 +8,7 @@ import (
 
 // A report of made-up runs renders every section, with no formatting errors.
 func TestMarkdown(t *testing.T) {
-	c := config{pstrace: "pstrace", script: "x.bt", rounds: 2, spawns: 100, commit: "abc123", otlpEndpoint: "grpc://127.0.0.1:4317"}
+	c := config{pstrace: "pstrace", script: "x.bt", rounds: 2, spawns: 100, commit: "abc123", otlp: &otlpTarget{grpc: "grpc://127.0.0.1:4317", http: "http://127.0.0.1:4318"}}
 	rep := report{Start: time.Now(), End: time.Now(), Config: c, Machine: machine{Versions: map[string]string{"go": "go1"}},
 		Rounds: map[string][]runResult{}, Failed: map[string]string{"forkstat (proc connector)": "exited at start"}}
 	for i, tool := range tools(c) {

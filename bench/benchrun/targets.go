@@ -65,7 +65,7 @@ func (r *report) targets() []target {
 	}
 	ts = append(ts, target{Goal: "tracer CPU per 1,000 events below every peer's", Measured: cpuText, Met: cpuMet})
 
-	ts = append(ts, r.otlpTarget())
+	ts = append(ts, r.otlpTarget(namePstraceOTLP, "gRPC"), r.otlpTarget(namePstraceOTLPHTTP, "HTTP"))
 
 	if b, ok := findBench(r.GoBench, benchDecodeTree); ok {
 		evs, allocs := b.Metrics["events/s"], b.Metrics["allocs/event"]
@@ -96,14 +96,15 @@ const (
 	benchOTLPRecord = "BenchmarkOTLPRecord"
 )
 
-// otlpTarget sets pstrace exporting over OTLP, printing nothing, against
-// pstrace printing JSON to a file: export must cost no more than output.
-func (r *report) otlpTarget() target {
-	goal := "OTLP export costs no more CPU per 1,000 events than JSON output"
-	if len(r.Rounds[namePstraceOTLP]) == 0 {
+// otlpTarget sets pstrace exporting over OTLP with one protocol (the row
+// name), printing nothing, against pstrace printing JSON to a file: export
+// must cost no more than output.
+func (r *report) otlpTarget(name, protocol string) target {
+	goal := "OTLP/" + protocol + " export costs no more CPU per 1,000 events than JSON output"
+	if len(r.Rounds[name]) == 0 {
 		return target{Goal: goal, Measured: "not measured (no collector given)"}
 	}
-	o, p := r.figures(namePstraceOTLP), r.figures(namePstrace)
+	o, p := r.figures(name), r.figures(namePstrace)
 	measured := fmt.Sprintf("exporting %s ms, printing JSON %s ms", num(2, o.CPUPerKEvents.Median), num(2, p.CPUPerKEvents.Median))
 	js, okJ := findBench(r.GoBench, benchRenderJSON)
 	ob, okO := findBench(r.GoBench, benchOTLPRecord)

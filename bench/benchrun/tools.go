@@ -60,7 +60,7 @@ func tools(c config) []tracerTool {
 			count: countPstrace,
 		},
 	}
-	ts = append(ts, otlpTool(c)...)
+	ts = append(ts, otlpTools(c)...)
 	return append(ts, []tracerTool{
 		{
 			Name: nameExecsnoop, Cmd: []string{"execsnoop"},
