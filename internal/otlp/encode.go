@@ -51,6 +51,7 @@ const (
 type encoder struct {
 	body []byte // the record's body text
 	rec  []byte // a record moved aside when its length is not two bytes long
+	time timeFormat
 }
 
 // A record is written in place after two bytes left for its length, the
@@ -113,7 +114,7 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container, ro
 	b = appendInt(b, f, keyUID, int64(ev.UID))
 	b = appendInt(b, f, keyGID, int64(ev.GID))
 	b = appendStr(b, f, keyComm, ev.Comm)
-	b = appendTime(b, f, keyCreationTime, ev.Time.Add(-ev.Duration()))
+	b = e.time.appendAttr(b, f, keyCreationTime, ev.Time.Add(-ev.Duration()))
 	b = appendInt(b, f, keyCgroupID, int64(ev.CgroupID))
 	if ctr != nil {
 		b = appendStr(b, f, keyContainerID, bytesOf(ctr.ID))
@@ -136,7 +137,7 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container, ro
 		b = appendBool(b, f, keyArgsTrunc, ev.ArgsTruncated)
 	case tracer.TypeExit:
 		b = appendInt(b, f, keyExitCode, int64(ev.Status.Code()))
-		b = appendTime(b, f, keyExitTime, ev.Time)
+		b = e.time.appendAttr(b, f, keyExitTime, ev.Time)
 		b = appendInt(b, f, keySignal, int64(ev.Status.Signal()))
 		b = appendBool(b, f, keyCoreDumped, ev.Status.CoreDumped())
 		b = appendInt(b, f, keyDuration, int64(ev.Duration()))

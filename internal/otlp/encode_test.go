@@ -245,6 +245,23 @@ func TestEncodeAllocs(t *testing.T) {
 	}
 }
 
+// The formatter that keeps the minute writes what time's own formatting
+// does, across minutes, days and years, backwards too, and before 1970.
+func TestTimeFormat(t *testing.T) {
+	var tf timeFormat
+	start := time.Date(1969, 12, 31, 23, 58, 30, 0, time.UTC)
+	for _, step := range []time.Duration{7*time.Second + 123456789, -13*time.Second - 1, 61 * time.Second, 400 * 24 * time.Hour} {
+		tm := start
+		for range 40 {
+			want := tm.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+			if got := string(tf.append(nil, tm)); got != want {
+				t.Fatalf("%v: %s, want %s", tm, got, want)
+			}
+			tm = tm.Add(step)
+		}
+	}
+}
+
 // appendRFC3339 writes what time's own formatting does.
 func TestAppendRFC3339(t *testing.T) {
 	for _, tm := range []time.Time{
