@@ -21,7 +21,7 @@ func TestDockerNameImageLabels(t *testing.T) {
 	k := Key{"moby", id}
 
 	info := await(t, r, k, shim, func(*Info) bool { return final(r, k) })
-	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
+	imageID := testutil.Run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
 	want := Info{Name: name, Image: testutil.TestImage, ImageID: imageID, Confirmed: Confirmed,
 		Labels: map[string]string{"com.docker.compose.service": "web"}}
 	if !info.same(&want) {
@@ -42,7 +42,7 @@ func TestDockerRemovedContainerNamed(t *testing.T) {
 
 	name := uniqueName(t)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
+	testutil.Run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
 		"--label", "com.docker.compose.project=shop", testutil.TestImage, "true")
 	id, err := os.ReadFile(cidfile)
 	if err != nil {

@@ -81,7 +81,7 @@ func TestDockerEngineRestart(t *testing.T) {
 	await(t, r, k, 0, func(*Info) bool { return r.docker.health.up() })
 	name2 := uniqueName(t)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	run(t, "docker", "-H", "unix://"+d.Socket, "run", "--rm", "--cidfile", cidfile, "--name", name2,
+	testutil.Run(t, "docker", "-H", "unix://"+d.Socket, "run", "--rm", "--cidfile", cidfile, "--name", name2,
 		"--label", testutil.TestLabel, "--label", "com.docker.compose.service=after", testutil.TestImage, "true")
 	id2, err := os.ReadFile(cidfile)
 	if err != nil {

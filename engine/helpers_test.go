@@ -35,20 +35,6 @@ func randomHex(t *testing.T, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// run runs a command and returns its trimmed stdout, failing the test with
-// its output when it fails.
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // dockerRun runs a detached container of the test image with the docker
 // CLI at host (docker's default when ""), and removes it when the test ends.
 func dockerRun(t *testing.T, host string, extra []string, cmd ...string) (id, name string) {
@@ -57,7 +43,7 @@ func dockerRun(t *testing.T, host string, extra []string, cmd ...string) (id, na
 	args := append(hostArgs(host), "run", "-d", "--name", name, "--label", testutil.TestLabel)
 	args = append(append(append(args, extra...), testutil.TestImage), cmd...)
 	t.Cleanup(func() { exec.Command("docker", append(hostArgs(host), "rm", "-f", name)...).Run() })
-	return run(t, "docker", args...), name
+	return testutil.Run(t, "docker", args...), name
 }
 
 func hostArgs(host string) []string {
@@ -78,9 +64,9 @@ func ctrRun(t *testing.T, rootfs, id string, extra ...string) uint32 {
 		exec.Command("ctr", "-n", "default", "containers", "delete", id).Run()
 	})
 	args := append([]string{"-n", "default", "run", "-d", "--rootfs"}, extra...)
-	run(t, "ctr", append(args, rootfs, id, "/bin/sleep", "600")...)
+	testutil.Run(t, "ctr", append(args, rootfs, id, "/bin/sleep", "600")...)
 	var pid uint64
-	for _, line := range strings.Split(run(t, "ctr", "-n", "default", "tasks", "ls"), "\n") {
+	for _, line := range strings.Split(testutil.Run(t, "ctr", "-n", "default", "tasks", "ls"), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == id {
 			pid, _ = strconv.ParseUint(f[1], 10, 32)
 		}
@@ -94,7 +80,7 @@ func ctrRun(t *testing.T, rootfs, id string, extra ...string) uint32 {
 // dockerShim returns the shim of a running Docker container.
 func dockerShim(t *testing.T, host, id string) uint32 {
 	t.Helper()
-	pid, err := strconv.ParseUint(run(t, "docker", append(hostArgs(host), "inspect", "-f", "{{.State.Pid}}", id)...), 10, 32)
+	pid, err := strconv.ParseUint(testutil.Run(t, "docker", append(hostArgs(host), "inspect", "-f", "{{.State.Pid}}", id)...), 10, 32)
 	if err != nil || pid == 0 {
 		t.Fatalf("docker inspect: no pid for %s (%v)", id, err)
 	}

@@ -23,7 +23,7 @@ type exporting struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	stdout *lineCounter
-	stderr *lockedBuffer
+	stderr *testutil.SyncBuffer
 }
 
 // startExporting runs pstrace events with args, its JSON output counted
@@ -31,7 +31,7 @@ type exporting struct {
 func startExporting(t *testing.T, args ...string) *exporting {
 	t.Helper()
 	testutil.RequireRoot(t)
-	p := &exporting{t: t, stdout: &lineCounter{}, stderr: &lockedBuffer{}}
+	p := &exporting{t: t, stdout: &lineCounter{}, stderr: &testutil.SyncBuffer{}}
 	p.cmd = pstraceCmd(append([]string{"events", "--format", "json"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -227,24 +227,6 @@ func (c *lineCounter) counted() int {
 	return c.matched
 }
 
-// lockedBuffer is a buffer written by os/exec's copier while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Bad export flags: one line naming the flag, exit status 1, before
 // anything is loaded (so without root too).
 func TestBadExportFlags(t *testing.T) {
@@ -267,21 +249,6 @@ func TestBadExportFlags(t *testing.T) {
 		{[]string{"tree", "--otlp-endpoint", "grpc://"}, `--otlp-endpoint "grpc://": want grpc://HOST:PORT`},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			cmd := pstraceCmd(tt.args...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != 1 {
-				t.Errorf("exit status %d, want 1", code)
-			}
-			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-			if len(lines) != 1 || !strings.HasPrefix(lines[0], "pstrace: ") || !strings.Contains(lines[0], tt.want) {
-				t.Errorf("stderr %q, want one line with %q", stderr.String(), tt.want)
-			}
-			if stdout.Len() != 0 {
-				t.Errorf("stdout %q, want nothing", stdout.String())
-			}
-		})
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) { checkBadFlags(t, tt.args, tt.want) })
 	}
 }

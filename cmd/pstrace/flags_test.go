@@ -54,21 +54,26 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"events", "--metrics-addr", "127.0.0.1:0", "--metrics-container-ttl", "10ms"}, "--metrics-container-ttl 10ms: must be at least 1s"},
 	}
 	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			cmd := pstraceCmd(tt.args...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != 1 {
-				t.Errorf("exit status %d, want 1", code)
-			}
-			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-			if len(lines) != 1 || !strings.HasPrefix(lines[0], "pstrace: ") || !strings.Contains(lines[0], tt.want) {
-				t.Errorf("stderr %q, want one line with %q", stderr.String(), tt.want)
-			}
-			if stdout.Len() != 0 {
-				t.Errorf("stdout %q, want nothing", stdout.String())
-			}
-		})
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) { checkBadFlags(t, tt.args, tt.want) })
+	}
+}
+
+// checkBadFlags runs pstrace with args, which it must refuse: exit status 1,
+// one line on stderr holding want, nothing on stdout.
+func checkBadFlags(t *testing.T, args []string, want string) {
+	t.Helper()
+	cmd := pstraceCmd(args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "pstrace: ") || !strings.Contains(lines[0], want) {
+		t.Errorf("stderr %q, want one line with %q", stderr.String(), want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q, want nothing", stdout.String())
 	}
 }

@@ -1,14 +1,13 @@
 package otlp
 
 import (
-	"bytes"
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/pstrace/pstrace/internal/testutil"
 	"github.com/pstrace/pstrace/proctree"
 )
 
@@ -22,7 +21,7 @@ func TestOverflowCounted(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nobody listens there now: every send is refused
-	var stderr lockedBuffer
+	var stderr testutil.SyncBuffer
 	x, err := New(Config{Target: Target{Protocol: GRPC, Address: addr}, QueueSize: 512, Version: "test", Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +68,7 @@ func TestOverflowCounted(t *testing.T) {
 // interval, and what is left at the end, each reason with its count.
 func TestReporterInterval(t *testing.T) {
 	var (
-		out   lockedBuffer
+		out   testutil.SyncBuffer
 		stats Stats
 	)
 	r := newReporter(&out, &stats, time.Hour)
@@ -87,21 +86,4 @@ func TestReporterInterval(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("said:\n%s\nwant:\n%s", out.String(), want)
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -119,7 +119,7 @@ func TestDockerEventsArriveWhileRunning(t *testing.T) {
 	token := fmt.Sprint(100000 + os.Getpid()%100000) // a sleep length no other test uses
 	id := dockerRunDetached(t, nil, "sh", "-c", "/bin/true; exec sleep "+token)
 	sleep := s.until("exec of the container's sleep", func(ev *event) bool { return execOf(ev, "sleep", token) })
-	if state := run(t, "docker", "inspect", "-f", "{{.State.Running}}", id); state != "true" {
+	if state := testutil.Run(t, "docker", "inspect", "-f", "{{.State.Running}}", id); state != "true" {
 		t.Fatalf("container state Running=%s when its exec was reported; want it still running", state)
 	}
 	_, shimPID := containerInit(t, id)
@@ -128,7 +128,7 @@ func TestDockerEventsArriveWhileRunning(t *testing.T) {
 		t.Errorf("exec of the running container's sleep (pid %d): container %s, want %+v", sleep.PID, describe(sleep.Container), want)
 	}
 
-	run(t, "docker", "rm", "-f", id)
+	testutil.Run(t, "docker", "rm", "-f", id)
 	exit := s.until("exit of the container's sleep", func(ev *event) bool { return ev.Type == "exit" && ev.PID == sleep.PID })
 	if exit.Container == nil || *exit.Container != want {
 		t.Errorf("exit of the container's sleep (pid %d): container %s, want %+v", exit.PID, describe(exit.Container), want)

@@ -27,20 +27,6 @@ func uniqueName(t *testing.T) string {
 	return testutil.TestPrefix + hex.EncodeToString(b[:])
 }
 
-// run runs a command and returns its trimmed stdout, failing the test with
-// its output when it fails.
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // removeDockerOnCleanup removes the container name when the test ends,
 // however it ends.
 func removeDockerOnCleanup(t *testing.T, name string) {
@@ -68,14 +54,14 @@ func dockerRunDetached(t *testing.T, extra []string, cmd ...string) string {
 	removeDockerOnCleanup(t, name)
 	args := append([]string{"run", "-d", "--name", name, "--label", testutil.TestLabel}, extra...)
 	args = append(append(args, testutil.TestImage), cmd...)
-	return run(t, "docker", args...)
+	return testutil.Run(t, "docker", args...)
 }
 
 // containerInit returns the host pid of a running container's first process
 // and that process's parent, which must be the container's shim.
 func containerInit(t *testing.T, id string) (initPID, shimPID uint32) {
 	t.Helper()
-	pid, err := strconv.ParseUint(run(t, "docker", "inspect", "-f", "{{.State.Pid}}", id), 10, 32)
+	pid, err := strconv.ParseUint(testutil.Run(t, "docker", "inspect", "-f", "{{.State.Pid}}", id), 10, 32)
 	if err != nil || pid == 0 {
 		t.Fatalf("docker inspect: no pid for running container %s (%v)", id, err)
 	}

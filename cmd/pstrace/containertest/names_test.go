@@ -76,14 +76,14 @@ func TestDockerNamesInEvents(t *testing.T) {
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
+	testutil.Run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
 		"--label", "com.docker.compose.service=web", testutil.TestImage, "sh", "-c", "/bin/true; : "+name)
 	s.sync()
 	id, err := os.ReadFile(cidfile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
+	imageID := testutil.Run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
 	checkNamed(t, s, string(id), named{Name: name, Image: testutil.TestImage, ImageID: imageID,
 		Labels: map[string]string{"com.docker.compose.service": "web"}})
 }
@@ -95,7 +95,7 @@ func TestContainerdNamesInEvents(t *testing.T) {
 	s := watchEvents(t)
 	id := uniqueName(t)
 	removeCtrOnCleanup(t, id)
-	run(t, "ctr", "-n", "default", "run", "--rm", "--label", "io.kubernetes.pod.name=web-0",
+	testutil.Run(t, "ctr", "-n", "default", "run", "--rm", "--label", "io.kubernetes.pod.name=web-0",
 		"--label", "io.kubernetes.pod.namespace=shop", "--rootfs", rootfs, id, "/bin/true")
 	s.sync()
 	checkNamed(t, s, id, named{Labels: map[string]string{
@@ -183,7 +183,7 @@ func TestDockerNameInTreeText(t *testing.T) {
 	testutil.RequireDocker(t)
 	name := uniqueName(t)
 	removeDockerOnCleanup(t, name)
-	id := run(t, "docker", "run", "-d", "--name", name, "--label", testutil.TestLabel, testutil.TestImage, "sleep", "600")
+	id := testutil.Run(t, "docker", "run", "-d", "--name", name, "--label", testutil.TestLabel, testutil.TestImage, "sleep", "600")
 	initPID, _ := containerInit(t, id)
 	out := pstraceOnce(t, "tree", "--once")
 	prefix := fmt.Sprintf("%7d ", initPID)

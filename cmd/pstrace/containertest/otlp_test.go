@@ -23,7 +23,7 @@ func TestDockerOTLPRecordsNamed(t *testing.T) {
 	removeDockerOnCleanup(t, name)
 	cidfile := filepath.Join(t.TempDir(), "cid")
 	script := "/bin/true; : " + name
-	run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
+	testutil.Run(t, "docker", "run", "--rm", "--cidfile", cidfile, "--name", name, "--label", testutil.TestLabel,
 		"--label", "com.docker.compose.service=web", testutil.TestImage, "sh", "-c", script)
 	s.sync()
 	raw, err := os.ReadFile(cidfile)
@@ -31,7 +31,7 @@ func TestDockerOTLPRecordsNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := string(raw)
-	imageID := run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
+	imageID := testutil.Run(t, "docker", "image", "inspect", "-f", "{{.Id}}", testutil.TestImage)
 	shell := col.WaitFor("the exec of the container's shell", func(r otlptest.Record) bool {
 		v, _ := r.Str("container.id")
 		return v == id && r.EventName == "process.exec" && slices.Contains(argsOf(r), script)

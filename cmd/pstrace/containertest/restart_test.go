@@ -23,7 +23,7 @@ func TestDockerRestartMidRun(t *testing.T) {
 
 	before := uniqueName(t)
 	removeOnPrivate(t, host, before)
-	run(t, "docker", "-H", host, "run", "-d", "--name", before, "--label", testutil.TestLabel, testutil.TestImage, "sleep", "300")
+	testutil.Run(t, "docker", "-H", host, "run", "-d", "--name", before, "--label", testutil.TestLabel, testutil.TestImage, "sleep", "300")
 	s.sync()
 
 	d.Stop()
@@ -46,7 +46,7 @@ func TestDockerRestartMidRun(t *testing.T) {
 	after := uniqueName(t)
 	removeOnPrivate(t, host, after)
 	cidfile := filepath.Join(t.TempDir(), "cid")
-	run(t, "docker", "-H", host, "run", "--cidfile", cidfile, "--name", after, "--label", testutil.TestLabel, testutil.TestImage, "sh", "-c", "true")
+	testutil.Run(t, "docker", "-H", host, "run", "--cidfile", cidfile, "--name", after, "--label", testutil.TestLabel, testutil.TestImage, "sh", "-c", "true")
 	id, err := os.ReadFile(cidfile)
 	if err != nil {
 		t.Fatal(err)
@@ -86,5 +86,5 @@ func removeOnPrivate(t *testing.T, host, name string) {
 
 // imageID is the test image's id in the dockerd at host.
 func imageID(t *testing.T, host string) string {
-	return strings.TrimSpace(run(t, "docker", "-H", host, "image", "inspect", "--format", "{{.Id}}", testutil.TestImage))
+	return strings.TrimSpace(testutil.Run(t, "docker", "-H", host, "image", "inspect", "--format", "{{.Id}}", testutil.TestImage))
 }

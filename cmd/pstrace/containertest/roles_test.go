@@ -105,7 +105,7 @@ func TestDockerRolesContainerExecChain(t *testing.T) {
 	only := &eventStream{t: t, p: startPstrace(t, "--drain-interval", "50ms", "events", "--format", "json", "--container", name)}
 	for k := 0; ; k++ {
 		token := fmt.Sprintf("%s-sync-%d", name, k)
-		run(t, "docker", "exec", name, "sh", "-c", ": "+token)
+		testutil.Run(t, "docker", "exec", name, "sh", "-c", ": "+token)
 		if line := only.p.next(2 * time.Second); line != nil {
 			break
 		}
@@ -114,8 +114,8 @@ func TestDockerRolesContainerExecChain(t *testing.T) {
 		}
 	}
 	execToken := name + "-exec"
-	run(t, "docker", "exec", name, "sh", "-c", ": "+execToken+"; /bin/true; /bin/true")
-	run(t, "docker", "exec", "-d", name, "sh", "-c", ": "+execToken+"; exec sleep 301")
+	testutil.Run(t, "docker", "exec", name, "sh", "-c", ": "+execToken+"; /bin/true; /bin/true")
+	testutil.Run(t, "docker", "exec", "-d", name, "sh", "-c", ": "+execToken+"; exec sleep 301")
 	s.sync()
 
 	runc := func(ev *event) bool {
