@@ -16,12 +16,15 @@ type collector struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	events  []Event
-	lost    uint64
-	drains  int
-	readErr error
+	mu     sync.Mutex
+	cond   *sync.Cond
+	events []Event
+	lost   uint64
+	drains int
+	// drainedAt holds, for each drain, how many events had been read when
+	// it was reported.
+	drainedAt []int
+	readErr   error
 }
 
 // startCollector opens a tracer with opts (needs root) and reads it in the
@@ -57,6 +60,7 @@ func (c *collector) run(ctx context.Context) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		c.drains++
+		c.drainedAt = append(c.drainedAt, len(c.events))
 		c.cond.Broadcast()
 		return nil
 	})
@@ -96,6 +100,23 @@ func (c *collector) sync() []Event {
 	target := c.drains + 2
 	c.wait("a drain", func() bool { return c.drains >= target })
 	return append([]Event(nil), c.events...)
+}
+
+// drain waits for drain number n (counted from 1) and returns the events
+// read before it was reported.
+func (c *collector) drain(n int) []Event {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wait("a drain", func() bool { return c.drains >= n })
+	return append([]Event(nil), c.events[:c.drainedAt[n-1]]...)
+}
+
+// drainCount is the number of drains reported so far.
+func (c *collector) drainCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.drains
 }
 
 // wait blocks, with c.mu held, until cond holds, and fails the test if the

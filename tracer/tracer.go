@@ -20,6 +20,7 @@ type Tracer struct {
 	links    []link.Link
 	rd       *ringbuf.Reader
 	wait     *ringWait // where the reader sleeps; rd itself never blocks
+	drainDue bool      // the timer fired: report a drain once the ring is empty
 	rec      ringbuf.Record
 	interval time.Duration
 	clock    bootclock.Clock
@@ -163,15 +164,23 @@ func (t *Tracer) next(ctx context.Context, ev *Event) (drained bool, err error) 
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return false, fmt.Errorf("reading ring buffer: %w", err)
 		}
-		// The ring is empty: sleep until records come or the timer fires.
+		// The ring is empty.
+		if t.drainDue {
+			break
+		}
+		// Sleep until records come or the timer fires. Records the kernel
+		// queued without waking the reader are read when it fires, before
+		// the drain is reported: a drain means the ring was emptied.
 		err = t.wait.wait(t.haveRecords)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			break
+			t.drainDue = true
+			continue
 		}
 		if err != nil {
 			return false, err
 		}
 	}
+	t.drainDue = false
 	if done, err := t.tick(ctx, ev); done {
 		return false, err
 	}
