@@ -57,7 +57,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		defer col.stop()
+		defer col.Kill()
 		c.otlp = target
 	}
 	rep := report{Start: time.Now().UTC(), LoadBefore: loadAverage(), Config: c}

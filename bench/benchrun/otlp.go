@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/pstrace/pstrace/internal/otlp/otelcol"
 )
 
 // namePstraceOTLP and namePstraceOTLPHTTP are pstrace exporting every
@@ -40,37 +40,22 @@ func otlpTools(c config) []tracerTool {
 	}
 }
 
-// collector is the OpenTelemetry Collector (internal/otlp/testcollector)
-// the OTLP rows send to; it writes what it receives to a file.
-type collector struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
 // otlpTarget is where the OTLP rows send, and where the records land.
 type otlpTarget struct {
 	grpc, http string // endpoints for --otlp-endpoint
 	out        string // the collector's file
 }
 
-// freeAddr is a loopback address nothing listens on.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// startCollector starts bin listening for OTLP/gRPC and OTLP/HTTP on free
-// loopback ports and returns where pstrace sends and the records go.
-func startCollector(bin, workDir string) (*collector, *otlpTarget, error) {
-	addr, err := freeAddr()
+// startCollector starts the OpenTelemetry Collector bin
+// (internal/otlp/testcollector) listening for OTLP/gRPC and OTLP/HTTP on
+// free loopback ports, and returns where pstrace sends and the file the
+// collector writes the records to.
+func startCollector(bin, workDir string) (*otelcol.Process, *otlpTarget, error) {
+	addr, err := otelcol.FreeAddr()
 	if err != nil {
 		return nil, nil, err
 	}
-	httpAddr, err := freeAddr()
+	httpAddr, err := otelcol.FreeAddr()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,40 +87,15 @@ service:
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		return nil, nil, err
 	}
-	col := &collector{cmd: exec.Command(bin, "--config", config), done: make(chan struct{})}
-	col.cmd.Stderr = os.Stderr
-	if err := col.cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("starting the collector: %w", err)
-	}
-	go func() { col.cmd.Wait(); close(col.done) }()
-	for deadline := time.Now().Add(startGuard); ; time.Sleep(100 * time.Millisecond) {
-		if listening(addr) && listening(httpAddr) {
-			return col, &otlpTarget{grpc: "grpc://" + addr, http: "http://" + httpAddr, out: out}, nil
-		}
-		select {
-		case <-col.done:
-			return nil, nil, fmt.Errorf("the collector exited at start")
-		default:
-		}
-		if time.Now().After(deadline) {
-			col.stop()
-			return nil, nil, fmt.Errorf("the collector did not listen on %s and %s in %v", addr, httpAddr, startGuard)
-		}
-	}
-}
-
-func listening(addr string) bool {
-	conn, err := net.Dial("tcp", addr)
+	col, err := otelcol.Start(bin, config, os.Stderr)
 	if err != nil {
-		return false
+		return nil, nil, err
 	}
-	conn.Close()
-	return true
-}
-
-func (c *collector) stop() {
-	c.cmd.Process.Kill()
-	<-c.done
+	if err := col.WaitListening(startGuard, addr, httpAddr); err != nil {
+		col.Kill()
+		return nil, nil, err
+	}
+	return col, &otlpTarget{grpc: "grpc://" + addr, http: "http://" + httpAddr, out: out}, nil
 }
 
 var (

@@ -2,14 +2,12 @@ package otlptest
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/pstrace/pstrace/internal/otlp/otelcol"
 	"github.com/pstrace/pstrace/internal/testutil"
 )
 
@@ -27,8 +25,7 @@ type Collector struct {
 	t      testing.TB
 	dir    string
 	runs   int
-	cmd    *exec.Cmd
-	exited chan struct{}
+	proc   *otelcol.Process // nil once killed
 	stderr *testutil.SyncBuffer
 }
 
@@ -57,45 +54,22 @@ func (c *Collector) Restart() {
 		c.t.Fatal(err)
 	}
 	c.stderr = &testutil.SyncBuffer{}
-	c.cmd = exec.Command(Binary(c.t), "--config", config)
-	c.cmd.Stderr = c.stderr
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatalf("starting the collector: %v", err)
+	var err error
+	if c.proc, err = otelcol.Start(Binary(c.t), config, c.stderr); err != nil {
+		c.t.Fatal(err)
 	}
-	c.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, exited chan struct{}) { cmd.Wait(); close(exited) }(c.cmd, c.exited)
-	for _, addr := range []string{c.GRPC, c.HTTP, c.HTTPS} {
-		c.waitListening(addr)
-	}
-}
-
-// waitListening waits until the collector accepts connections on addr.
-func (c *Collector) waitListening(addr string) {
-	c.t.Helper()
-	for deadline := time.Now().Add(hangGuard); ; time.Sleep(50 * time.Millisecond) {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			return
-		}
-		select {
-		case <-c.exited:
-			c.t.Fatalf("the collector exited: %v\n%s", c.cmd.ProcessState, c.stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("the collector never listened on %s:\n%s", addr, c.stderr)
-		}
+	if err := c.proc.WaitListening(hangGuard, c.GRPC, c.HTTP, c.HTTPS); err != nil {
+		c.t.Fatalf("%v:\n%s", err, c.stderr)
 	}
 }
 
 // Kill stops the collector at once, as a crash would.
 func (c *Collector) Kill() {
-	if c.cmd == nil || c.cmd.Process == nil {
+	if c.proc == nil {
 		return
 	}
-	c.cmd.Process.Signal(syscall.SIGKILL)
-	<-c.exited
-	c.cmd = nil
+	c.proc.Kill()
+	c.proc = nil
 }
 
 // Stderr is what the current run of the collector has logged.
@@ -143,10 +117,9 @@ service:
 // freeAddr returns a loopback address with a port nobody listens on.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := otelcol.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
