@@ -59,7 +59,7 @@ func (t *Tracer) open(opts *Options) error {
 	if t.rd, err = ringbuf.NewReader(t.objs.maps.Events); err != nil {
 		return fmt.Errorf("opening ring buffer: %w", err)
 	}
-	if t.wait, err = newRingWait(t.objs.maps.Events); err != nil {
+	if t.wait, err = newRingWait(t.objs.maps.Events, t.haveRecords); err != nil {
 		return err
 	}
 	// A deadline long past makes every read return at once, with
@@ -171,7 +171,7 @@ func (t *Tracer) next(ctx context.Context, ev *Event) (drained bool, err error) 
 		// Sleep until records come or the timer fires. Records the kernel
 		// queued without waking the reader are read when it fires, before
 		// the drain is reported: a drain means the ring was emptied.
-		err = t.wait.wait(t.haveRecords)
+		err = t.wait.wait()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			t.drainDue = true
 			continue

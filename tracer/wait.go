@@ -23,12 +23,16 @@ import (
 type ringWait struct {
 	f    *os.File
 	conn syscall.RawConn
+	// ready is asked each time the kernel wakes the ring buffer's waiters;
+	// made once, so that a wait allocates nothing.
+	ready func(fd uintptr) bool
 }
 
 // newRingWait watches the ring buffer m through a duplicate of its
 // descriptor, non-blocking so that the runtime's poller takes it; closing
-// the duplicate leaves the map open.
-func newRingWait(m *ebpf.Map) (*ringWait, error) {
+// the duplicate leaves the map open. ready tells whether the ring holds
+// records.
+func newRingWait(m *ebpf.Map, ready func() bool) (*ringWait, error) {
 	fd, err := unix.FcntlInt(uintptr(m.FD()), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("duplicating the ring buffer's descriptor: %w", err)
@@ -37,7 +41,7 @@ func newRingWait(m *ebpf.Map) (*ringWait, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("making the ring buffer's descriptor non-blocking: %w", err)
 	}
-	w := &ringWait{f: os.NewFile(uintptr(fd), "ringbuf")}
+	w := &ringWait{f: os.NewFile(uintptr(fd), "ringbuf"), ready: func(uintptr) bool { return ready() }}
 	if w.conn, err = w.f.SyscallConn(); err != nil {
 		w.f.Close()
 		return nil, fmt.Errorf("polling the ring buffer: %w", err)
@@ -53,11 +57,10 @@ func (w *ringWait) setDeadline(t time.Time) error {
 	return nil
 }
 
-// wait returns once ready reports true, asking it again each time the
-// kernel wakes the ring buffer's waiters, or os.ErrDeadlineExceeded when
+// wait returns once the ring holds records, or os.ErrDeadlineExceeded when
 // the deadline passes first.
-func (w *ringWait) wait(ready func() bool) error {
-	err := w.conn.Read(func(uintptr) bool { return ready() })
+func (w *ringWait) wait() error {
+	err := w.conn.Read(w.ready)
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("waiting for the ring buffer: %w", err)
 	}
