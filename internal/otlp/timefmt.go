@@ -21,7 +21,9 @@ func (tf *timeFormat) appendAttr(b []byte, field protowire.Number, key string, t
 	return appendStr(b, field, key, tf.append(buf[:0], t))
 }
 
-// append is appendRFC3339(b, t), which it calls once a minute.
+// append writes t as RFC 3339 in UTC with nanoseconds, what
+// t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00") does, in a fraction
+// of the time: two times in a record otherwise cost more than the rest of it.
 func (tf *timeFormat) append(b []byte, t time.Time) []byte {
 	sec := t.Unix()
 	minute := sec / 60
@@ -29,33 +31,24 @@ func (tf *timeFormat) append(b []byte, t time.Time) []byte {
 		minute--
 	}
 	if !tf.valid || minute != tf.minute {
-		appendRFC3339(tf.prefix[:0], t)
+		t = t.UTC()
+		year, month, day := t.Date()
+		hour, mins, _ := t.Clock()
+		var buf [len(tf.prefix)]byte
+		p := appendDigits(buf[:0], year, 4)
+		p = append(p, '-')
+		p = appendDigits(p, int(month), 2)
+		p = append(p, '-')
+		p = appendDigits(p, day, 2)
+		p = append(p, 'T')
+		p = appendDigits(p, hour, 2)
+		p = append(p, ':')
+		p = appendDigits(p, mins, 2)
+		tf.prefix = [len(tf.prefix)]byte(append(p, ':'))
 		tf.minute, tf.valid = minute, true
 	}
 	b = append(b, tf.prefix[:]...)
 	b = appendDigits(b, int(sec-minute*60), 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond(), 9)
-	return append(b, 'Z')
-}
-
-// appendRFC3339 is t.UTC().AppendFormat(b, timeLayout), in a fifth of the
-// time.
-func appendRFC3339(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	hour, minute, sec := t.Clock()
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
 	b = append(b, '.')
 	b = appendDigits(b, t.Nanosecond(), 9)
 	return append(b, 'Z')
