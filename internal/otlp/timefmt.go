@@ -18,7 +18,7 @@ type timeFormat struct {
 
 func (tf *timeFormat) appendAttr(b []byte, field protowire.Number, key string, t time.Time) []byte {
 	var buf [40]byte
-	return appendStr(b, field, key, tf.append(buf[:0], t))
+	return appendASCII(b, field, key, tf.append(buf[:0], t))
 }
 
 // append writes t as RFC 3339 in UTC with nanoseconds, what

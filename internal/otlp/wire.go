@@ -16,6 +16,14 @@ import (
 func appendKeyValue(b []byte, field protowire.Number, key string, valueLen int) []byte {
 	kv := protowire.SizeTag(fKVKey) + protowire.SizeBytes(len(key)) +
 		protowire.SizeTag(fKVValue) + protowire.SizeBytes(valueLen)
+	if kv < 0x80 && field < 16 {
+		// Nearly every attribute: each length fits in one byte, so the head
+		// is written in three appends instead of seven varints.
+		b = append(b, byte(protowire.EncodeTag(field, protowire.BytesType)), byte(kv),
+			byte(protowire.EncodeTag(fKVKey, protowire.BytesType)), byte(len(key)))
+		b = append(b, key...)
+		return append(b, byte(protowire.EncodeTag(fKVValue, protowire.BytesType)), byte(valueLen))
+	}
 	b = appendVarint(b, protowire.EncodeTag(field, protowire.BytesType))
 	b = appendVarint(b, uint64(kv))
 	b = appendVarint(b, protowire.EncodeTag(fKVKey, protowire.BytesType))
@@ -26,8 +34,11 @@ func appendKeyValue(b []byte, field protowire.Number, key string, valueLen int) 
 
 func appendInt(b []byte, field protowire.Number, key string, v int64) []byte {
 	b = appendKeyValue(b, field, key, protowire.SizeTag(fAnyInt)+protowire.SizeVarint(uint64(v)))
+	if uint64(v) < 0x80 {
+		return append(b, byte(protowire.EncodeTag(fAnyInt, protowire.VarintType)), byte(v))
+	}
 	b = appendVarint(b, protowire.EncodeTag(fAnyInt, protowire.VarintType))
-	return appendVarint(b, uint64(v))
+	return protowire.AppendVarint(b, uint64(v))
 }
 
 func appendBool(b []byte, field protowire.Number, key string, v bool) []byte {
@@ -42,14 +53,30 @@ func appendStr(b []byte, field protowire.Number, key string, s []byte) []byte {
 	return appendAnyString(b, s, n)
 }
 
+// appendASCII is appendStr for a string known to be ASCII, such as a
+// formatted time, which needs no check.
+func appendASCII(b []byte, field protowire.Number, key string, s []byte) []byte {
+	b = appendKeyValue(b, field, key, anyStringSize(len(s)))
+	return appendAnyString(b, s, len(s))
+}
+
 // appendArgs writes argv, each argument ending in a NUL as the kernel holds
 // it, as a string array, and returns how many arguments it held.
 func appendArgs(b []byte, field protowire.Number, key string, args []byte) ([]byte, int) {
+	// NUL is a byte of its own in UTF-8: valid argv has valid arguments,
+	// and then no argument needs checking on its own, twice.
+	valid := utf8.Valid(args)
+	argLen := func(a []byte) int {
+		if valid {
+			return len(a)
+		}
+		return escapedLen(a)
+	}
 	size, n := 0, 0
 	for rest := args; len(rest) > 0; n++ {
 		var a []byte
 		a, rest = nextArg(rest)
-		size += protowire.SizeTag(fArrayValues) + protowire.SizeBytes(anyStringSize(escapedLen(a)))
+		size += protowire.SizeTag(fArrayValues) + protowire.SizeBytes(anyStringSize(argLen(a)))
 	}
 	b = appendKeyValue(b, field, key, protowire.SizeTag(fAnyArray)+protowire.SizeBytes(size))
 	b = appendVarint(b, protowire.EncodeTag(fAnyArray, protowire.BytesType))
@@ -57,7 +84,7 @@ func appendArgs(b []byte, field protowire.Number, key string, args []byte) ([]by
 	for rest := args; len(rest) > 0; {
 		var a []byte
 		a, rest = nextArg(rest)
-		l := escapedLen(a)
+		l := argLen(a)
 		b = appendVarint(b, protowire.EncodeTag(fArrayValues, protowire.BytesType))
 		b = appendVarint(b, uint64(anyStringSize(l)))
 		b = appendAnyString(b, a, l)
