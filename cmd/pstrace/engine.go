@@ -29,6 +29,11 @@ func engineFlags() []cli.Flag {
 type engineNames struct {
 	r       *engine.Resolver
 	changed bool // an answer arrived since the tree was last named
+	// named is the container last named, until the next drain: a storm's
+	// events are mostly one container's, and the tree interns containers,
+	// so a pointer comparison saves hashing its 64-hex id for each event.
+	// Answers come in only at a drain, which forgets it.
+	named *proctree.Container
 }
 
 // newEngineNames starts the lookups, or returns nil with --no-engine.
@@ -52,6 +57,7 @@ func (n *engineNames) event(_ *tracer.Event, ctr *proctree.Container) error {
 
 func (n *engineNames) drain() error {
 	n.r.Collect(func(engine.Key, *engine.Info) { n.changed = true })
+	n.named = nil
 	return nil
 }
 
@@ -66,8 +72,15 @@ func (n *engineNames) name(ctr *proctree.Container) (pending bool) {
 	if n == nil || ctr == nil {
 		return false
 	}
+	if ctr == n.named {
+		return false
+	}
 	ctr.Engine = n.r.Lookup(ctr.Namespace, ctr.ID, ctr.ShimPID)
-	return ctr.Engine == nil
+	if ctr.Engine == nil {
+		return true
+	}
+	n.named = ctr
+	return false
 }
 
 // nameTree names the containers of every process in the tree when an
