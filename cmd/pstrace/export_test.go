@@ -72,8 +72,8 @@ func waitAttachedOTLP(t *testing.T, col *otlptest.Collector) {
 }
 
 // A known workload's fork, exec and exit arrive with their attributes, over
-// gRPC, over HTTP, and over HTTPS with a bearer token, each to a real
-// collector.
+// gRPC, over HTTP, and over TLS with a bearer token by each protocol, each
+// to a real collector.
 func TestCollectorExport(t *testing.T) {
 	testutil.RequireRoot(t)
 	col := otlptest.Start(t)
@@ -84,6 +84,8 @@ func TestCollectorExport(t *testing.T) {
 		{"grpc", []string{"--otlp-endpoint", "grpc://" + col.GRPC}},
 		{"http", []string{"--otlp-endpoint", "http://" + col.HTTP}},
 		{"https-token", []string{"--otlp-endpoint", "https://" + col.HTTPS + "/v1/logs", "--otlp-ca", col.CAFile,
+			"--otlp-header", "Authorization=Bearer " + col.Token}},
+		{"grpc-tls-token", []string{"--otlp-endpoint", "https://" + col.GRPCS, "--otlp-protocol", "grpc", "--otlp-ca", col.CAFile,
 			"--otlp-header", "Authorization=Bearer " + col.Token}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,25 +164,35 @@ func checkWorkload(t *testing.T, col *otlptest.Collector, pid int64, marker stri
 }
 
 // Without the token the receiver refuses every request: pstrace goes on,
-// and says on stderr that it dropped records, and why.
+// and says on stderr that it dropped records, and why, whichever the
+// protocol.
 func TestCollectorRefused(t *testing.T) {
 	testutil.RequireRoot(t)
 	col := otlptest.Start(t)
-	p := startExporting(t, "--otlp-endpoint", "https://"+col.HTTPS, "--otlp-ca", col.CAFile)
-	for deadline := time.Now().Add(hangGuard); !strings.Contains(p.stderr.String(), "records dropped"); time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("pstrace never said it dropped records; stderr:\n%s", p.stderr)
-		}
-		runBin(t, testutil.LookBin(t, "true"))
-	}
-	p.stop()
-	for _, l := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
-		if !strings.HasPrefix(l, "pstrace: otlp: ") || !strings.Contains(l, "refused them") || !strings.Contains(l, "401") {
-			t.Errorf("stderr line %q, want a drop refused with 401", l)
-		}
-	}
-	if p.stdout.lines() == 0 {
-		t.Error("pstrace printed no event")
+	for _, tc := range []struct {
+		name, endpoint, protocol, why string
+	}{
+		{"http", "https://" + col.HTTPS, "http/protobuf", "401"},
+		{"grpc", "https://" + col.GRPCS, "grpc", "Unauthenticated"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startExporting(t, "--otlp-endpoint", tc.endpoint, "--otlp-protocol", tc.protocol, "--otlp-ca", col.CAFile)
+			for deadline := time.Now().Add(hangGuard); !strings.Contains(p.stderr.String(), "records dropped"); time.Sleep(200 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("pstrace never said it dropped records; stderr:\n%s", p.stderr)
+				}
+				runBin(t, testutil.LookBin(t, "true"))
+			}
+			p.stop()
+			for _, l := range strings.Split(strings.TrimSpace(p.stderr.String()), "\n") {
+				if !strings.HasPrefix(l, "pstrace: otlp: ") || !strings.Contains(l, "refused them") || !strings.Contains(l, tc.why) {
+					t.Errorf("stderr line %q, want a drop refused with %s", l, tc.why)
+				}
+			}
+			if p.stdout.lines() == 0 {
+				t.Error("pstrace printed no event")
+			}
+		})
 	}
 }
 

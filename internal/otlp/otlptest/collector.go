@@ -19,8 +19,9 @@ type Collector struct {
 	GRPC   string // host:port of the OTLP/gRPC receiver
 	HTTP   string // host:port of the OTLP/HTTP receiver
 	HTTPS  string // host:port of the OTLP/HTTP receiver with TLS that wants Token
-	CAFile string // PEM of the certificate the HTTPS receiver presents
-	Token  string // bearer token the HTTPS receiver wants
+	GRPCS  string // host:port of the OTLP/gRPC receiver with TLS that wants Token
+	CAFile string // PEM of the certificate the TLS receivers present
+	Token  string // bearer token the TLS receivers want
 
 	t      testing.TB
 	dir    string
@@ -33,7 +34,7 @@ type Collector struct {
 func Start(t testing.TB) *Collector {
 	t.Helper()
 	c := &Collector{t: t, dir: t.TempDir(), Token: "pstrace-test-token"}
-	c.GRPC, c.HTTP, c.HTTPS = freeAddr(t), freeAddr(t), freeAddr(t)
+	c.GRPC, c.HTTP, c.HTTPS, c.GRPCS = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	c.CAFile = filepath.Join(c.dir, "cert.pem")
 	key := filepath.Join(c.dir, "key.pem")
 	writeCert(t, c.CAFile, key)
@@ -49,7 +50,8 @@ func (c *Collector) Restart() {
 	c.runs++
 	config := filepath.Join(c.dir, fmt.Sprintf("config-%d.yaml", c.runs))
 	out := filepath.Join(c.dir, fmt.Sprintf("logs-%d.jsonl", c.runs))
-	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.HTTPS, c.CAFile, filepath.Join(c.dir, "key.pem"), out)
+	key := filepath.Join(c.dir, "key.pem")
+	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.GRPCS, c.CAFile, key, c.HTTPS, c.CAFile, key, out)
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func (c *Collector) Restart() {
 	if c.proc, err = otelcol.Start(Binary(c.t), config, c.stderr); err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.proc.WaitListening(hangGuard, c.GRPC, c.HTTP, c.HTTPS); err != nil {
+	if err := c.proc.WaitListening(hangGuard, c.GRPC, c.HTTP, c.HTTPS, c.GRPCS); err != nil {
 		c.t.Fatalf("%v:\n%s", err, c.stderr)
 	}
 }
@@ -90,6 +92,13 @@ receivers:
         endpoint: %s
   otlp/tls:
     protocols:
+      grpc:
+        endpoint: %s
+        tls:
+          cert_file: %s
+          key_file: %s
+        auth:
+          authenticator: bearertokenauth
       http:
         endpoint: %s
         tls:
