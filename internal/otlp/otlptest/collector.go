@@ -23,11 +23,12 @@ type Collector struct {
 	CAFile string // PEM of the certificate the TLS receivers present
 	Token  string // bearer token the TLS receivers want
 
-	t      testing.TB
-	dir    string
-	runs   int
-	proc   *otelcol.Process // nil once killed
-	stderr *testutil.SyncBuffer
+	t       testing.TB
+	dir     string
+	keyFile string // the TLS receivers' private key
+	runs    int
+	proc    *otelcol.Process // nil once killed
+	stderr  *testutil.SyncBuffer
 }
 
 // Start runs a collector on free loopback ports until the test ends.
@@ -36,8 +37,8 @@ func Start(t testing.TB) *Collector {
 	c := &Collector{t: t, dir: t.TempDir(), Token: "pstrace-test-token"}
 	c.GRPC, c.HTTP, c.HTTPS, c.GRPCS = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	c.CAFile = filepath.Join(c.dir, "cert.pem")
-	key := filepath.Join(c.dir, "key.pem")
-	writeCert(t, c.CAFile, key)
+	c.keyFile = filepath.Join(c.dir, "key.pem")
+	writeCert(t, c.CAFile, c.keyFile)
 	t.Cleanup(c.Kill)
 	c.Restart()
 	return c
@@ -50,8 +51,7 @@ func (c *Collector) Restart() {
 	c.runs++
 	config := filepath.Join(c.dir, fmt.Sprintf("config-%d.yaml", c.runs))
 	out := filepath.Join(c.dir, fmt.Sprintf("logs-%d.jsonl", c.runs))
-	key := filepath.Join(c.dir, "key.pem")
-	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.GRPCS, c.CAFile, key, c.HTTPS, c.CAFile, key, out)
+	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.GRPCS, c.CAFile, c.keyFile, c.HTTPS, out)
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
@@ -77,7 +77,8 @@ func (c *Collector) Kill() {
 // Stderr is what the current run of the collector has logged.
 func (c *Collector) Stderr() string { return c.stderr.String() }
 
-// configTemplate: the receivers, the file exporter, no telemetry server
+// configTemplate: the receivers (the TLS ones share one tls and one auth
+// block, by YAML anchors), the file exporter, no telemetry server
 // (collectors of tests that run at once would fight over its port).
 const configTemplate = `
 extensions:
@@ -94,18 +95,15 @@ receivers:
     protocols:
       grpc:
         endpoint: %s
-        tls:
+        tls: &tls
           cert_file: %s
           key_file: %s
-        auth:
+        auth: &auth
           authenticator: bearertokenauth
       http:
         endpoint: %s
-        tls:
-          cert_file: %s
-          key_file: %s
-        auth:
-          authenticator: bearertokenauth
+        tls: *tls
+        auth: *auth
 exporters:
   file:
     path: %s
