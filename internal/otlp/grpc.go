@@ -3,54 +3,56 @@ package otlp
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/mem"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
+	"golang.org/x/net/http2/hpack"
 )
 
 const grpcExportMethod = "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
 
 // grpcTransport calls LogsService/Export with the request bytes as they
-// are: rawCodec hands them to gRPC without a message type.
+// are, over one HTTP/2 connection, dialled when a call finds none and
+// dropped when a call fails on it: the sender's retries are its
+// reconnection backoff.
 type grpcTransport struct {
-	conn *grpc.ClientConn
-	md   metadata.MD
+	addr    string
+	tlsConf *tls.Config // nil in clear
+	fields  []hpack.HeaderField
+	conn    *h2conn
 }
 
 func newGRPC(cfg Config) (*grpcTransport, error) {
-	creds := insecure.NewCredentials()
+	g := &grpcTransport{addr: cfg.Target.Address}
+	scheme := "http"
 	if cfg.Target.TLS {
-		creds = credentials.NewTLS(&tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12})
-	}
-	conn, err := grpc.NewClient(cfg.Target.Address,
-		grpc.WithTransportCredentials(creds),
-		grpc.WithUserAgent("github.com/pstrace/pstrace/"+cfg.Version),
-		// gRPC's own reconnection backoff grows to two minutes by default:
-		// a receiver back from a restart is found within retryMax instead.
-		grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: retryMin, Multiplier: 1.6, Jitter: 0.2, MaxDelay: retryMax},
-			MinConnectTimeout: retryMax,
-		}),
-		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(rawCodec{})),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("gRPC client for %s: %w", cfg.Target.Address, err)
-	}
-	g := &grpcTransport{conn: conn}
-	if len(cfg.Headers) > 0 {
-		g.md = metadata.MD{}
-		for k, v := range cfg.Headers {
-			g.md.Append(strings.ToLower(k), v)
+		host, _, err := net.SplitHostPort(cfg.Target.Address)
+		if err != nil {
+			return nil, fmt.Errorf("gRPC endpoint %s: %w", cfg.Target.Address, err)
 		}
+		g.tlsConf = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12, ServerName: host, NextProtos: []string{"h2"}}
+		scheme = "https"
+	}
+	g.fields = []hpack.HeaderField{
+		{Name: ":method", Value: "POST"},
+		{Name: ":scheme", Value: scheme},
+		{Name: ":path", Value: grpcExportMethod},
+		{Name: ":authority", Value: cfg.Target.Address},
+		{Name: "content-type", Value: "application/grpc"},
+		{Name: "te", Value: "trailers"},
+		{Name: "user-agent", Value: "github.com/pstrace/pstrace/" + cfg.Version},
+		{Name: "grpc-timeout", Value: strconv.FormatInt(requestTimeout.Milliseconds(), 10) + "m"},
+	}
+	for k, v := range cfg.Headers {
+		k = strings.ToLower(k)
+		switch k {
+		case "content-type", "te", "user-agent", "grpc-timeout":
+			continue // gRPC's own, above
+		}
+		g.fields = append(g.fields, hpack.HeaderField{Name: k, Value: v, Sensitive: k == "authorization"})
 	}
 	return g, nil
 }
@@ -58,47 +60,102 @@ func newGRPC(cfg Config) (*grpcTransport, error) {
 func (g *grpcTransport) export(ctx context.Context, body []byte) (int64, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	if g.md != nil {
-		ctx = metadata.NewOutgoingContext(ctx, g.md)
+	if g.conn != nil && !g.conn.catchUp(ctx) {
+		g.close()
 	}
-	req, resp := rawMessage(body), rawMessage(nil)
-	if err := g.conn.Invoke(ctx, grpcExportMethod, &req, &resp); err != nil {
-		return 0, "", grpcError(err)
+	if g.conn == nil {
+		c, err := dialH2(ctx, g.addr, g.tlsConf)
+		if err != nil {
+			return 0, "", fmt.Errorf("connecting to %s: %w", g.addr, err)
+		}
+		g.conn = c
 	}
-	return parseResponse(resp)
+	s, err := g.conn.call(ctx, g.fields, body)
+	if err != nil {
+		g.close()
+		return 0, "", fmt.Errorf("gRPC to %s: %w", g.addr, err)
+	}
+	msg, err := s.response()
+	if err != nil {
+		return 0, "", err
+	}
+	return parseResponse(msg)
 }
 
-func (g *grpcTransport) close() { g.conn.Close() }
+func (g *grpcTransport) close() {
+	if g.conn != nil {
+		g.conn.close()
+		g.conn = nil
+	}
+}
 
-// grpcError marks the codes the OTLP specification does not retry as
-// permanent, and passes on the delay a RetryInfo asks for.
-func grpcError(err error) error {
-	st := status.Convert(err)
-	switch st.Code() {
-	case codes.Canceled, codes.DeadlineExceeded, codes.Aborted, codes.OutOfRange,
-		codes.Unavailable, codes.DataLoss, codes.ResourceExhausted:
-		for _, d := range st.Details() {
-			if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
-				return &retryAfterError{err: err, after: ri.GetRetryDelay().AsDuration()}
-			}
+// response returns the response message of a call that ended with status
+// OK, or the call's status as an error.
+func (s *h2stream) response() ([]byte, error) {
+	switch {
+	case s.reset && s.grpcStatus == "":
+		return nil, grpcError(resetCode(s.code), "stream reset: "+s.code.String(), "")
+	case s.httpStatus != "200":
+		// Not a gRPC server's answer: a proxy's, say (gRPC's HTTP mapping).
+		return nil, grpcError(httpCode(s.httpStatus), "HTTP status "+s.httpStatus, "")
+	case !strings.HasPrefix(s.contentType, "application/grpc"):
+		return nil, grpcError(codeUnknown, fmt.Sprintf("content-type %q", s.contentType), "")
+	}
+	code, err := strconv.Atoi(s.grpcStatus)
+	if err != nil {
+		return nil, grpcError(codeInternal, fmt.Sprintf("grpc-status %q", s.grpcStatus), "")
+	}
+	if code != codeOK {
+		return nil, grpcError(code, decodeMessage(s.grpcMessage), s.grpcDetails)
+	}
+	d := s.data
+	if len(d) < 5 || d[0] != 0 || int(binary.BigEndian.Uint32(d[1:5])) != len(d)-5 {
+		return nil, grpcError(codeInternal, fmt.Sprintf("malformed response of %d bytes", len(d)), "")
+	}
+	return d[5:], nil
+}
+
+// grpcError is a call's status as the sender sees it: the codes the OTLP
+// specification retries, with the delay a RetryInfo asks for, or else a
+// permanent refusal.
+func grpcError(code int, msg, details string) error {
+	err := &statusError{code: code, msg: msg}
+	switch code {
+	case codeCanceled, codeDeadlineExceeded, codeAborted, codeOutOfRange,
+		codeUnavailable, codeDataLoss, codeResourceExhausted:
+		if after := retryDelay(details); after > 0 {
+			return &retryAfterError{err: err, after: after}
 		}
 		return err
 	}
 	return &permanentError{err}
 }
 
-// rawMessage is an encoded protobuf message.
-type rawMessage []byte
-
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	return mem.BufferSlice{mem.SliceBuffer(*v.(*rawMessage))}, nil
+// statusError is a gRPC status other than OK.
+type statusError struct {
+	code int
+	msg  string
 }
 
-func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	*v.(*rawMessage) = data.Materialize()
-	return nil
+func (e *statusError) Error() string {
+	return fmt.Sprintf("gRPC status %s: %s", codeName(e.code), e.msg)
 }
 
-func (rawCodec) Name() string { return "proto" }
+// decodeMessage undoes grpc-message's percent-encoding.
+func decodeMessage(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

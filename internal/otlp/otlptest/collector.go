@@ -16,12 +16,15 @@ const hangGuard = 3 * time.Minute
 
 // Collector is a running test collector.
 type Collector struct {
-	GRPC   string // host:port of the OTLP/gRPC receiver
-	HTTP   string // host:port of the OTLP/HTTP receiver
-	HTTPS  string // host:port of the OTLP/HTTP receiver with TLS that wants Token
-	GRPCS  string // host:port of the OTLP/gRPC receiver with TLS that wants Token
-	CAFile string // PEM of the certificate the TLS receivers present
-	Token  string // bearer token the TLS receivers want
+	GRPC  string // host:port of the OTLP/gRPC receiver
+	HTTP  string // host:port of the OTLP/HTTP receiver
+	HTTPS string // host:port of the OTLP/HTTP receiver with TLS that wants Token
+	GRPCS string // host:port of the OTLP/gRPC receiver with TLS that wants Token
+	// GRPCBrief is an OTLP/gRPC receiver that ends connections: one idle
+	// for BriefIdle, and any other after BriefAge (GOAWAY, then close).
+	GRPCBrief string
+	CAFile    string // PEM of the certificate the TLS receivers present
+	Token     string // bearer token the TLS receivers want
 
 	t       testing.TB
 	dir     string
@@ -35,7 +38,7 @@ type Collector struct {
 func Start(t testing.TB) *Collector {
 	t.Helper()
 	c := &Collector{t: t, dir: t.TempDir(), Token: "pstrace-test-token"}
-	c.GRPC, c.HTTP, c.HTTPS, c.GRPCS = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	c.GRPC, c.HTTP, c.HTTPS, c.GRPCS, c.GRPCBrief = freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	c.CAFile = filepath.Join(c.dir, "cert.pem")
 	c.keyFile = filepath.Join(c.dir, "key.pem")
 	writeCert(t, c.CAFile, c.keyFile)
@@ -51,7 +54,7 @@ func (c *Collector) Restart() {
 	c.runs++
 	config := filepath.Join(c.dir, fmt.Sprintf("config-%d.yaml", c.runs))
 	out := filepath.Join(c.dir, fmt.Sprintf("logs-%d.jsonl", c.runs))
-	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.GRPCS, c.CAFile, c.keyFile, c.HTTPS, out)
+	yaml := fmt.Sprintf(configTemplate, c.Token, c.GRPC, c.HTTP, c.GRPCS, c.CAFile, c.keyFile, c.HTTPS, c.GRPCBrief, BriefIdle, BriefAge, out)
 	if err := os.WriteFile(config, []byte(yaml), 0o644); err != nil {
 		c.t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func (c *Collector) Restart() {
 	if c.proc, err = otelcol.Start(Binary(c.t), config, c.stderr); err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.proc.WaitListening(hangGuard, c.GRPC, c.HTTP, c.HTTPS, c.GRPCS); err != nil {
+	if err := c.proc.WaitListening(hangGuard, c.GRPC, c.HTTP, c.HTTPS, c.GRPCS, c.GRPCBrief); err != nil {
 		c.t.Fatalf("%v:\n%s", err, c.stderr)
 	}
 }
@@ -76,6 +79,12 @@ func (c *Collector) Kill() {
 
 // Stderr is what the current run of the collector has logged.
 func (c *Collector) Stderr() string { return c.stderr.String() }
+
+// How long the GRPCBrief receiver keeps a connection.
+const (
+	BriefIdle = 300 * time.Millisecond
+	BriefAge  = 2 * time.Second
+)
 
 // configTemplate: the receivers (the TLS ones share one tls and one auth
 // block, by YAML anchors), the file exporter, no telemetry server
@@ -104,6 +113,15 @@ receivers:
         endpoint: %s
         tls: *tls
         auth: *auth
+  otlp/brief:
+    protocols:
+      grpc:
+        endpoint: %s
+        keepalive:
+          server_parameters:
+            max_connection_idle: %v
+            max_connection_age: %v
+            max_connection_age_grace: 1m
 exporters:
   file:
     path: %s
@@ -117,7 +135,7 @@ service:
       level: warn
   pipelines:
     logs:
-      receivers: [otlp, otlp/tls]
+      receivers: [otlp, otlp/tls, otlp/brief]
       exporters: [file]
 `
 
