@@ -13,7 +13,7 @@ import (
 // and any past its maximum age, while requests flow. Each export after
 // that goes out on a new connection at its first try, and every record
 // arrives.
-func TestGRPCConnectionEnds(t *testing.T) {
+func TestCollectorGRPCConnectionEnds(t *testing.T) {
 	col := otlptest.Start(t)
 	g, err := newGRPC(Config{Target: Target{Protocol: GRPC, Address: col.GRPCBrief}, Version: "test"})
 	if err != nil {

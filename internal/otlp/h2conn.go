@@ -209,6 +209,14 @@ func (h *h2conn) writeMessage(s *h2stream, body []byte) error {
 			return err
 		}
 	}
+	if left > 0 && !s.reset {
+		// The receiver ended the stream before taking the whole request:
+		// end our half too.
+		if err := h.fr.WriteRSTStream(s.id, http2.ErrCodeCancel); err != nil {
+			return err
+		}
+		return h.bw.Flush()
+	}
 	return nil
 }
 
