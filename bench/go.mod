@@ -8,6 +8,12 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
 replace github.com/pstrace/pstrace => ../
 
 tool github.com/cilium/ebpf/cmd/bpf2go

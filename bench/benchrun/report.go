@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pstrace/pstrace/internal/otlp"
 	"github.com/pstrace/pstrace/tracer"
 )
 
@@ -255,7 +256,7 @@ func (r *report) writeStorm(w writer) {
 
 func (r *report) writeCPU(w writer) {
 	w("## 3. Tracer CPU in user space, and lost events\n\n")
-	w("The tracer process's own CPU (user + system) from before the storm to %v after it, from the sum of its threads' `/proc/PID/task/*/schedstat`; the `/proc/PID/stat` utime+stime figure (10 ms ticks) is given beside it. Events are the fork, exec and exit records the tool printed (forkstat's parent and child lines of one fork count once), the whole host's, output to a file. Median (min–max) over %d rounds.\n\n", settle, r.Config.rounds)
+	w("The tracer process's own CPU (user + system) from before the storm to %v after it, from the sum of its threads' `/proc/PID/task/*/schedstat`; the `/proc/PID/stat` utime+stime figure (10 ms ticks) is given beside it. Events are the fork, exec and exit records the tool printed (forkstat's parent and child lines of one fork count once), the whole host's, output to a file. The window is the same for every tracer, long enough for pstrace exporting OTLP to have sent the storm's last batch, which waits up to %v to fill. Median (min–max) over %d rounds.\n\n", cpuWindow, otlp.BatchDelay, r.Config.rounds)
 	w("| Tracer | events per storm | CPU ms per 1,000 events | same, from utime+stime | CPU ms per 1,000 spawns | lost |\n|---|---|---|---|---|---|\n")
 	for _, f := range r.allFigures() {
 		if f.Tool.Cmd == nil || f.Tool.Name == nameFiltered {

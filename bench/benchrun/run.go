@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pstrace/pstrace/internal/otlp"
 )
 
 // stormResult is what bench/spawnstorm prints.
@@ -43,6 +45,12 @@ func (r runResult) kernelNs() (ns, runs uint64) {
 // settle is how long a tracer gets after the storm to read what is left:
 // several of pstrace's drain intervals and of the peers' poll timeouts.
 const settle = 500 * time.Millisecond
+
+// cpuWindow is how long after a storm a tracer's CPU is still counted, the
+// same for every tracer: long enough for an exporting pstrace to have sent
+// its last batch, which waits up to otlp.BatchDelay to fill, then settle.
+// With settle alone the last send of a storm fell outside the window.
+const cpuWindow = otlp.BatchDelay + 100*time.Millisecond + settle
 
 // runner runs storms, alone or under a tracer.
 type runner struct {
@@ -90,7 +98,7 @@ func (rn *runner) runUnder(tool tracerTool, stormArgs ...string) (runResult, err
 		return res, err
 	}
 	res.Storm = st
-	time.Sleep(settle)
+	time.Sleep(cpuWindow)
 	after, err := snapshot(p.pid(), p.progs)
 	if err != nil {
 		return res, err
