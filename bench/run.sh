@@ -45,7 +45,14 @@ was=$(cat /proc/sys/kernel/bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$was"' EXIT
 sysctl -qw kernel.bpf_stats_enabled=1
 
+# The revision measured, "-dirty" when files other than this report (which
+# the last run rewrote) differ from it.
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no -- . ':!BENCHMARKS.md' 2>/dev/null)" ]; then
+	commit=$commit-dirty
+fi
+
 "$out/benchrun" -pstrace ./pstrace -storm "$out/spawnstorm" -bpftrace-script bench/lifecycle.bt \
-	-go-bench "$out/gobench.txt" -collector "$out/otelcol" -out BENCHMARKS.md -work "$out" -commit "$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+	-go-bench "$out/gobench.txt" -collector "$out/otelcol" -out BENCHMARKS.md -work "$out" -commit "$commit" \
 	-rounds "${BENCH_ROUNDS:-5}" -spawns "${BENCH_SPAWNS:-2000}"
 echo "bench: wrote BENCHMARKS.md"
