@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -141,21 +142,11 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("gRPC status %s: %s", codeName(e.code), e.msg)
 }
 
-// decodeMessage undoes grpc-message's percent-encoding.
+// decodeMessage undoes grpc-message's percent-encoding; a message that
+// is not well encoded is kept as it came.
 func decodeMessage(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
+	if m, err := url.PathUnescape(s); err == nil {
+		return m
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return s
 }
