@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/pstrace/pstrace/internal/pbwire"
 )
 
 // maxGRPCReply bounds a containerd reply: a container record with its spec
@@ -100,20 +102,23 @@ func (c *containerd) container(ctx context.Context, ns, id string) (info Info, f
 		return Info{}, false, fmt.Errorf("getting container %s: gRPC status %d", id, code)
 	}
 	// GetContainerResponse.container = 1; Container.labels = 2, image = 3.
-	ctr, err := field(reply, 1)
+	ctr, err := pbwire.Field(reply, 1)
 	if err != nil {
 		return Info{}, false, fmt.Errorf("getting container %s: %w", id, err)
 	}
 	var image string
 	labels := map[string]string{}
-	err = eachField(ctr, func(num protowire.Number, v []byte) error {
+	err = pbwire.EachField(ctr, func(num protowire.Number, typ protowire.Type, v []byte) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
 		switch num {
 		case 2:
-			k, err := field(v, 1)
+			k, err := pbwire.Field(v, 1)
 			if err != nil {
 				return err
 			}
-			val, err := field(v, 2)
+			val, err := pbwire.Field(v, 2)
 			labels[string(k)] = string(val)
 			return err
 		case 3:
@@ -148,15 +153,15 @@ func (c *containerd) imageID(ctx context.Context, ns, name string) string {
 		return ""
 	}
 	// GetImageResponse.image = 1; Image.target = 3; Descriptor.digest = 2.
-	img, err := field(reply, 1)
+	img, err := pbwire.Field(reply, 1)
 	if err != nil {
 		return ""
 	}
-	target, err := field(img, 3)
+	target, err := pbwire.Field(img, 3)
 	if err != nil {
 		return ""
 	}
-	digest, err := field(target, 2)
+	digest, err := pbwire.Field(target, 2)
 	if err != nil {
 		return ""
 	}
@@ -167,46 +172,4 @@ func (c *containerd) imageID(ctx context.Context, ns, name string) string {
 	c.images[k] = string(digest)
 	c.mu.Unlock()
 	return string(digest)
-}
-
-// eachField calls fn with the number and bytes of every length-delimited
-// field of a protobuf message, skipping the others.
-func eachField(msg []byte, fn func(protowire.Number, []byte) error) error {
-	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		msg = msg[n:]
-		if typ != protowire.BytesType {
-			n = protowire.ConsumeFieldValue(num, typ, msg)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			msg = msg[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(msg)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		msg = msg[n:]
-		if err := fn(num, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// field returns the last length-delimited field num of msg, empty if absent
-// (protobuf's default).
-func field(msg []byte, num protowire.Number) ([]byte, error) {
-	var out []byte
-	err := eachField(msg, func(n protowire.Number, v []byte) error {
-		if n == num {
-			out = v
-		}
-		return nil
-	})
-	return out, err
 }

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/pstrace/pstrace/internal/pbwire"
 )
 
 // gRPC status codes (grpc/doc/statuscodes.md).
@@ -99,17 +101,17 @@ func retryDelay(details string) time.Duration {
 		return 0
 	}
 	var delay time.Duration
-	eachField(st, func(num protowire.Number, typ protowire.Type, v []byte) {
+	pbwire.EachField(st, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if num != fStatusDetails || typ != protowire.BytesType {
-			return
+			return nil
 		}
-		url, _ := field(v, fAnyTypeURL, protowire.BytesType)
+		url, _ := pbwire.Field(v, fAnyTypeURL)
 		if !strings.HasSuffix(string(url), "/"+retryInfoTypeName) {
-			return
+			return nil
 		}
-		info, _ := field(v, fAnyValue, protowire.BytesType)
-		d, _ := field(info, fRetryDelay, protowire.BytesType)
-		eachField(d, func(num protowire.Number, typ protowire.Type, v []byte) {
+		info, _ := pbwire.Field(v, fAnyValue)
+		d, _ := pbwire.Field(info, fRetryDelay)
+		pbwire.EachField(d, func(num protowire.Number, typ protowire.Type, v []byte) error {
 			n, _ := protowire.ConsumeVarint(v)
 			switch {
 			case typ != protowire.VarintType:
@@ -118,30 +120,9 @@ func retryDelay(details string) time.Duration {
 			case num == fDurationNanos:
 				delay += time.Duration(int32(n))
 			}
+			return nil
 		})
+		return nil
 	})
 	return delay
-}
-
-// eachField calls fn with each field of message b and its raw value
-// (a varint's bytes, or a length-delimited field's contents); it stops
-// at the first malformed field.
-func eachField(b []byte, fn func(protowire.Number, protowire.Type, []byte)) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return
-		}
-		b = b[n:]
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return
-		}
-		v := b[:n]
-		if typ == protowire.BytesType {
-			v, _ = protowire.ConsumeBytes(v)
-		}
-		fn(num, typ, v)
-		b = b[n:]
-	}
 }
