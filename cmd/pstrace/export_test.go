@@ -106,8 +106,8 @@ func TestCollectorExport(t *testing.T) {
 				v, _ := r.Int("process.pid")
 				return v == int64(killed.Process.Pid) && r.EventName == "process.exit"
 			})
-			if sig, _ := kr.Int("pstrace.process.exit.signal"); sig != 9 || kr.Body != "killed by signal 9" {
-				t.Errorf("killed sleep: signal %d, body %q; want 9, %q", sig, kr.Body, "killed by signal 9")
+			if sig, _ := kr.Int("pstrace.process.exit.signal"); sig != 9 || kr.Attrs["pstrace.process.exit.core_dumped"] != false || kr.Body != "killed by signal 9" {
+				t.Errorf("killed sleep: signal %d, core dumped %v, body %q; want 9, false, %q", sig, kr.Attrs["pstrace.process.exit.core_dumped"], kr.Body, "killed by signal 9")
 			}
 			p.stop()
 			if s := p.stderr.String(); s != "" {
@@ -131,9 +131,13 @@ func checkWorkload(t *testing.T, col *otlptest.Collector, pid int64, marker stri
 	want := map[string]map[string]any{
 		"process.fork": {"process.parent_pid": self, "process.real_user.id": int64(0), "pstrace.process.real_group.id": int64(0)},
 		"process.exec": {"process.parent_pid": self, "process.executable.path": "/bin/sh", "process.executable.name": "sh",
-			"process.args_count": int64(4), "pstrace.process.args_truncated": false},
-		"process.exit": {"process.parent_pid": self, "process.exit.code": int64(7), "pstrace.process.exit.signal": int64(0),
-			"pstrace.process.exit.core_dumped": false, "process.executable.name": "sh"},
+			"process.args_count": int64(4)},
+		"process.exit": {"process.parent_pid": self, "process.exit.code": int64(7), "process.executable.name": "sh"},
+	}
+	// Left out: what would only say that nothing happened.
+	unset := map[string][]string{
+		"process.exec": {"pstrace.process.args_truncated"},
+		"process.exit": {"pstrace.process.exit.signal", "pstrace.process.exit.core_dumped"},
 	}
 	for name, attrs := range want {
 		r := of(name)
@@ -143,6 +147,11 @@ func checkWorkload(t *testing.T, col *otlptest.Collector, pid int64, marker stri
 		for k, v := range attrs {
 			if r.Attrs[k] != v {
 				t.Errorf("%s: %s = %#v, want %#v", name, k, r.Attrs[k], v)
+			}
+		}
+		for _, k := range unset[name] {
+			if v, ok := r.Attrs[k]; ok {
+				t.Errorf("%s: %s = %#v, want it left out", name, k, v)
 			}
 		}
 		created, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r.Attrs["process.creation.time"]))

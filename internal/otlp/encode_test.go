@@ -106,7 +106,7 @@ func TestRecordsDecode(t *testing.T) {
 		{"process.executable.path": "/bin/sh", "process.command_args": []any{"sh", "-c", `echo \xff`, "trunc"},
 			"process.args_count": int64(4), "pstrace.process.args_truncated": true},
 		{"process.exit.code": int64(0), "pstrace.process.exit.signal": int64(9), "pstrace.process.exit.core_dumped": true,
-			"pstrace.process.duration_ns": int64(1_500_000_000), "process.exit.time": "2026-11-30T04:05:07.623456789Z"},
+			"pstrace.process.duration_ns": int64(1_500_000_000)},
 		{"process.executable.name": "worker"},
 		{"pstrace.lost.count": int64(17), "pstrace.lost.reason": "followed_set_full"},
 	}
@@ -129,7 +129,7 @@ func TestRecordsDecode(t *testing.T) {
 		case tracer.TypeRename:
 			delete(common, "process.executable.name")
 		}
-		checkAttrs(t, ev.Type, r.Attributes(), common, want[i])
+		checkAttrs(t, ev, r.Attributes(), common, want[i])
 	}
 	if s := recs.At(4).SeverityNumber(); s != plog.SeverityNumberWarn {
 		t.Errorf("lost: severity %v, want WARN", s)
@@ -139,14 +139,15 @@ func TestRecordsDecode(t *testing.T) {
 	}
 }
 
-// checkAttrs checks that a record carries exactly the attributes that
-// Mapping gives its event type, of the types it says, with the values in
-// common (fork, exec and exit) and own.
-func checkAttrs(t *testing.T, typ tracer.Type, attrs pcommon.Map, common, own map[string]any) {
+// checkAttrs checks that the record of ev carries exactly the attributes
+// that Mapping gives it, of the types it says, with the values in common
+// (fork, exec and exit) and own.
+func checkAttrs(t *testing.T, ev *tracer.Event, attrs pcommon.Map, common, own map[string]any) {
 	t.Helper()
+	typ := ev.Type
 	got := attrs.AsRaw()
 	for _, f := range Mapping {
-		applies := strings.Contains(f.Events, typ.String())
+		applies := carries(f, ev)
 		if prefix, ok := strings.CutSuffix(f.Key, "<key>"); ok { // a template: one attribute per label
 			n := 0
 			for k := range got {
@@ -187,6 +188,21 @@ func checkAttrs(t *testing.T, typ tracer.Type, attrs pcommon.Map, common, own ma
 	}
 }
 
+// carries says whether Mapping gives the record of ev the attribute of f:
+// its Events name ev's type, and what they say after it holds.
+func carries(f Field, ev *tracer.Event) bool {
+	if !strings.Contains(f.Events, ev.Type.String()) {
+		return false
+	}
+	switch {
+	case strings.HasSuffix(f.Events, " whose argv was cut"):
+		return ev.ArgsTruncated
+	case strings.HasSuffix(f.Events, " by a signal"):
+		return ev.Status.Signal() != 0
+	}
+	return true
+}
+
 func equalRaw(a, b any) bool {
 	as, aok := a.([]any)
 	bs, bok := b.([]any)
@@ -194,6 +210,28 @@ func equalRaw(a, b any) bool {
 		return slices.Equal(as, bs)
 	}
 	return a == b
+}
+
+// An exec whose argv was whole and an exit by exit(2) leave out the
+// attributes that would say so; the exit code 0 of a clean exit stays.
+func TestUnsetLeftOut(t *testing.T) {
+	evs := testEvents()
+	exec, exit, clean := evs[1], evs[2], *evs[2]
+	exec.ArgsTruncated = false
+	exit.Status = 7 << 8
+	clean.Status = 0
+	recs := decode(t, []*tracer.Event{exec, exit, &clean}, testCtr).ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	own := []map[string]any{
+		{"process.args_count": int64(4)},
+		{"process.exit.code": int64(7)},
+		{"process.exit.code": int64(0)},
+	}
+	for i, ev := range []*tracer.Event{exec, exit, &clean} {
+		checkAttrs(t, ev, recs.At(i).Attributes(), nil, own[i])
+	}
+	if body := recs.At(1).Body().AsString(); body != "exit 7" {
+		t.Errorf("exit: body %q, want %q", body, "exit 7")
+	}
 }
 
 // Outside a container a record has no container attributes.

@@ -19,7 +19,6 @@ const (
 	keyArgsCount    = "process.args_count"
 	keyArgsTrunc    = "pstrace.process.args_truncated"
 	keyExitCode     = "process.exit.code"
-	keyExitTime     = "process.exit.time"
 	keySignal       = "pstrace.process.exit.signal"
 	keyCoreDumped   = "pstrace.process.exit.core_dumped"
 	keyDuration     = "pstrace.process.duration_ns"
@@ -93,11 +92,10 @@ var Mapping = []Field{
 	{keyFilename, "string", "exec", "`filename`", "the path given to execve"},
 	{keyArgs, "string[]", "exec", "`args`", "argv as the new program sees it"},
 	{keyArgsCount, "int", "exec", "`args`", "number of arguments kept"},
-	{keyArgsTrunc, "bool", "exec", "`args_truncated`", "argv was longer than what was kept"},
+	{keyArgsTrunc, "bool", "exec whose argv was cut", "`args_truncated`", "true: argv was longer than what was kept"},
 	{keyExitCode, "int", "exit", "`exit_code`", "exit code, 0 when a signal killed the process"},
-	{keyExitTime, "string", "exit", "`time`", "when the process exited, RFC 3339 in UTC with nanoseconds"},
-	{keySignal, "int", "exit", "`signal`", "terminating signal, 0 if none"},
-	{keyCoreDumped, "bool", "exit", "`core_dumped`", "the signal dumped core"},
+	{keySignal, "int", "exit by a signal", "`signal`", "the signal that ended the process"},
+	{keyCoreDumped, "bool", "exit by a signal", "`core_dumped`", "the signal dumped core"},
 	{keyDuration, "int", "exit", "`duration_ns`", "process lifetime in nanoseconds"},
 	{keyLostCount, "int", "lost", "`count`", "events the kernel dropped"},
 	{keyLostReason, "string", "lost", "`reason`", "`ring_full` or `followed_set_full`"},
