@@ -88,6 +88,14 @@ func run() error {
 	if rep.Engine, err = rn.measureEngine(c.pstrace, c.rounds, c.spawns); err != nil {
 		return err
 	}
+	if c.otlp != nil {
+		progress("export floor: moving a storm's records and its JSON lines")
+		floor, err := rn.measureExportFloor(c.pstrace, c.spawns, 15)
+		if err != nil {
+			return err
+		}
+		rep.ExportFloor = &floor
+	}
 	if c.goBench != "" {
 		if rep.GoBench, err = readGoBench(c.goBench); err != nil {
 			return err

@@ -25,6 +25,7 @@ type report struct {
 	Filter                []filterResult
 	Drain                 []drainResult
 	Engine                engineResult
+	ExportFloor           *exportFloor // nil without OTLP rows
 	GoBench               []goBench
 }
 
@@ -94,6 +95,7 @@ func (r *report) markdown() []byte {
 	r.writeFilter(w)
 	r.writeDrain(w)
 	r.writeEngine(w)
+	r.writeExportFloor(w)
 	r.writeMethod(w)
 	r.writeRaw(w)
 	return b.Bytes()
@@ -169,6 +171,9 @@ func (r *report) writeLosses(w writer) {
 		}
 		lines = append(lines, fmt.Sprintf("The least a tracer of fork, exec (path, argv) and exit can do in the kernel, time-stamped records in per-CPU memory and nothing else (`%s` below), takes %s per spawn, %.1f%% of execsnoop's figure (1/%.1f), %s.",
 			minLifecycle, ns(least), 100*least/(20*limit), 20*limit/least, verdict))
+	}
+	if l, ok := r.exportFloorLoss(); ok {
+		lines = append(lines, l)
 	}
 	full, okFull := findBench(r.GoBench, benchDecodeTree)
 	forkExit, okForkExit := findBench(r.GoBench, benchForkExit)

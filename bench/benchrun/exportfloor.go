@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/pstrace/pstrace/internal/otlp"
+	"github.com/pstrace/pstrace/internal/pbwire"
+)
+
+// The export floor: what moving one storm's data costs, as OTLP requests
+// through loopback TCP and as JSON Lines into a file, by a program that
+// does nothing else. The sizes and the pace are pstrace's own, taken in
+// this run: a storm under pstrace printing JSON to a file, and under
+// pstrace exporting over OTLP/HTTP to sink, which keeps the requests and
+// answers each with an empty success. Set beside the encoding costs of the
+// Go benchmarks, it says what export would cost against JSON output with
+// nothing but its bytes and its encoding to pay for.
+type exportFloor struct {
+	JSONBytes, JSONLines   int64 // one storm's JSON output
+	OTLPBytes, OTLPRecords int64 // one storm's OTLP request bodies and the log records in them
+	StormSeconds           float64
+	// FileMs and TCPMs are CPU ms per 1,000 events: writing JSON lines into
+	// a file, sending records through loopback TCP.
+	FileMs, TCPMs summary
+}
+
+// floorEvents is how many events' bytes each measurement moves: enough
+// for milliseconds of CPU, well above the thread clock's grain.
+const floorEvents = 10_000
+
+// floorWrite is pstrace's output buffer, flushed in writes of at most
+// this; an export batch holds otlp.BatchRecords records, and floorBatch
+// bytes of requests are kept to send.
+const (
+	floorWrite = 64 << 10
+	floorBatch = 1 << 20
+)
+
+// jsonLine is the per-line size of JSON output, otlpRecord of a record.
+func (f exportFloor) jsonLine() float64 { return float64(f.JSONBytes) / float64(f.JSONLines) }
+func (f exportFloor) otlpRecord() float64 {
+	return float64(f.OTLPBytes) / float64(f.OTLPRecords)
+}
+
+// measureExportFloor takes one storm's sizes under pstrace, then moves
+// floorEvents events' worth of each, rounds alternating.
+func (rn *runner) measureExportFloor(pstrace string, spawns, rounds int) (exportFloor, error) {
+	var res exportFloor
+	sink, err := startSink()
+	if err != nil {
+		return res, err
+	}
+	defer sink.close()
+	jsonTool := tracerTool{Name: "pstrace, JSON output sized", Cmd: []string{pstrace, "events", "--format", "json"}, Progs: 4,
+		count: func(stdoutPath, _ string) (int64, int64) {
+			data, _ := os.ReadFile(stdoutPath)
+			res.JSONBytes, res.JSONLines = int64(len(data)), int64(bytes.Count(data, []byte{'\n'}))
+			return res.JSONLines, 0
+		}}
+	exportTool := tracerTool{Name: "pstrace, OTLP export sized", Cmd: []string{pstrace, "events", "--output", "none", "--otlp-endpoint", "http://" + sink.addr}, Progs: 4,
+		count: func(_, _ string) (int64, int64) {
+			res.OTLPBytes, res.OTLPRecords = sink.totals()
+			return res.OTLPRecords, 0
+		}}
+	storm := []string{"-n", strconv.Itoa(spawns), "-workers", "2"}
+	for _, t := range []tracerTool{jsonTool, exportTool} {
+		run, err := rn.runUnder(t, storm...)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		res.StormSeconds = run.Storm.Seconds
+	}
+	if res.JSONLines == 0 || res.OTLPRecords == 0 || len(sink.payload()) == 0 {
+		return res, fmt.Errorf("sizing a storm: %d JSON lines, %d OTLP records", res.JSONLines, res.OTLPRecords)
+	}
+	// Each side moves its bytes at the storm's pace: pstrace writes its
+	// output as events come, and sends a batch as it fills. A write after
+	// a pause costs more than one straight after another.
+	eventsPerSec := float64(res.OTLPRecords) / res.StormSeconds
+	jsonBytes, jsonWrite := int(res.jsonLine()*floorEvents), floorWrite
+	otlpBytes, otlpWrite := int(res.otlpRecord()*floorEvents), int(res.otlpRecord()*otlp.BatchRecords)
+	pace := func(bytesPerEvent float64, write int) time.Duration {
+		return time.Duration(float64(write) / bytesPerEvent / eventsPerSec * float64(time.Second))
+	}
+	var file, tcp []float64
+	for r := 0; r < rounds; r++ {
+		ms, err := rn.writeFileFloor(jsonBytes, jsonWrite, pace(res.jsonLine(), jsonWrite))
+		if err != nil {
+			return res, err
+		}
+		file = append(file, ms*1000/floorEvents)
+		if ms, err = sendFloor(sink.payload(), otlpBytes, otlpWrite, pace(res.otlpRecord(), otlpWrite)); err != nil {
+			return res, err
+		}
+		tcp = append(tcp, ms*1000/floorEvents)
+	}
+	res.FileMs, res.TCPMs = summarize(file), summarize(tcp)
+	return res, nil
+}
+
+// threadCPU is the calling thread's CPU time in ms, by the scheduler's
+// clock that /proc/PID/task/*/schedstat, which measures the tracers, also
+// reads (getrusage's is sampled at ticks).
+func threadCPU() float64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+	return float64(ts.Nano()) / 1e6
+}
+
+// writeFileFloor writes n bytes into a file of the work directory, where
+// the JSON rows' output goes, size bytes a write, a pause after each. Only
+// the writes count: pstrace's event loop wakes as often in either mode.
+func (rn *runner) writeFileFloor(n, size int, pause time.Duration) (float64, error) {
+	path := filepath.Join(rn.outDir, "floor.json")
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(path)
+	defer f.Close()
+	buf := bytes.Repeat([]byte{'x'}, size)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var ms float64
+	for left := n; left > 0; left -= size {
+		start := threadCPU()
+		if _, err := f.Write(buf[:min(left, size)]); err != nil {
+			return 0, fmt.Errorf("export floor: %w", err)
+		}
+		ms += threadCPU() - start
+		time.Sleep(pause)
+	}
+	return ms, nil
+}
+
+// sendFloor sends n bytes of payload to a reader on loopback TCP that
+// discards them, size bytes a write, a pause after each. Only the writes
+// count, on the sending thread's clock: the receive path the kernel runs
+// on that thread is in it, as it is for pstrace.
+func sendFloor(payload []byte, n, size int, pause time.Duration) (float64, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("export floor: %w", err)
+	}
+	defer l.Close()
+	read := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			_, err = io.Copy(io.Discard, c)
+			c.Close()
+		}
+		read <- err
+	}()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		return 0, fmt.Errorf("export floor: %w", err)
+	}
+	runtime.LockOSThread()
+	var ms float64
+	for left := n; left > 0 && err == nil; {
+		k := min(left, size, len(payload))
+		start := threadCPU()
+		_, err = c.Write(payload[:k])
+		ms += threadCPU() - start
+		left -= k
+		time.Sleep(pause)
+	}
+	runtime.UnlockOSThread()
+	c.Close()
+	if rerr := <-read; err == nil && rerr != nil {
+		err = rerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("export floor: %w", err)
+	}
+	return ms, nil
+}
+
+// sink takes OTLP/HTTP requests, counts their bytes and log records, keeps
+// the first floorBatch bytes of them, and answers each with an empty
+// ExportLogsServiceResponse: full success.
+type sink struct {
+	addr string
+	srv  *http.Server
+
+	mu             sync.Mutex
+	bytes, records int64
+	kept           []byte
+}
+
+func startSink() (*sink, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("export floor's sink: %w", err)
+	}
+	s := &sink{addr: l.Addr().String()}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(l)
+	return s, nil
+}
+
+func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	n, err := countRecords(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.bytes += int64(len(body))
+	s.records += n
+	if len(s.kept) < floorBatch {
+		s.kept = append(s.kept, body[:min(len(body), floorBatch-len(s.kept))]...)
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *sink) totals() (bytes, records int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes, s.records
+}
+
+// payload is the requests' bytes the sink kept: what the floor sends.
+func (s *sink) payload() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.kept
+}
+
+func (s *sink) close() { s.srv.Close() }
+
+// countRecords counts the log records of an ExportLogsServiceRequest:
+// resource_logs (1), their scope_logs (2), their log_records (2).
+func countRecords(req []byte) (int64, error) {
+	var n int64
+	errNested := errors.New("nested field is not length-delimited")
+	in := func(num protowire.Number, then func([]byte) error) func(protowire.Number, protowire.Type, []byte) error {
+		return func(f protowire.Number, t protowire.Type, v []byte) error {
+			if f != num {
+				return nil
+			}
+			if t != protowire.BytesType {
+				return errNested
+			}
+			return then(v)
+		}
+	}
+	count := func([]byte) error { n++; return nil }
+	scope := func(v []byte) error { return pbwire.EachField(v, in(2, count)) }
+	resource := func(v []byte) error { return pbwire.EachField(v, in(2, scope)) }
+	err := pbwire.EachField(req, in(1, resource))
+	return n, err
+}
+
+// floorFigures are the floor's pieces per 1,000 events, in ms: moving the
+// bytes (file, tcp) and making them (the Go benchmarks' line and record).
+type floorFigures struct {
+	file, tcp, line, record float64
+}
+
+// figures are the floor's pieces, when the Go benchmarks ran.
+func (r *report) exportFloorFigures() (floorFigures, bool) {
+	f := r.ExportFloor
+	js, okJ := findBench(r.GoBench, benchRenderJSON)
+	ob, okO := findBench(r.GoBench, benchOTLPRecord)
+	if f == nil || !okJ || !okO {
+		return floorFigures{}, false
+	}
+	// ns per event is µs per 1,000 events: / 1000 for ms.
+	return floorFigures{file: f.FileMs.Median, tcp: f.TCPMs.Median, line: js.Metrics["ns/op"] / 1000, record: ob.Metrics["ns/op"] / 1000}, true
+}
+
+// more is what export pays per 1,000 events above JSON output at the floor.
+func (g floorFigures) more() float64 { return g.tcp + g.record - g.file - g.line }
+
+func (r *report) writeExportFloor(w writer) {
+	f := r.ExportFloor
+	if f == nil {
+		return
+	}
+	w("## 9. Export's floor: moving the bytes\n\n")
+	w("One storm of %d spawns under pstrace printing JSON to a file wrote %d lines, %s bytes each on average; under pstrace exporting over OTLP/HTTP to a sink of this benchmark (which keeps the requests and answers each with an empty success), the requests held %d records, %s bytes each. A program that does nothing else then moves %d events' worth of each at the storm's pace (%.0f events/s), the way pstrace does: JSON into a file of the work directory in writes of %d KiB, the records' bytes through loopback TCP to a reader that discards them, a batch of %d records a write. Only the writing thread's CPU counts (its scheduler clock, as for the tracers), the kernel's receive path run on it included, as it is for pstrace. Median (min–max) over %d rounds, per 1,000 events.\n\n",
+		r.Config.spawns, f.JSONLines, num(0, f.jsonLine()), f.OTLPRecords, num(0, f.otlpRecord()), floorEvents, float64(f.OTLPRecords)/f.StormSeconds, floorWrite>>10, otlp.BatchRecords, f.FileMs.N)
+	w("| Moving | bytes per event | CPU ms per 1,000 events |\n|---|---|---|\n")
+	w("| JSON lines into a file | %s | %s |\n", num(0, f.jsonLine()), rangeOf(f.FileMs, fixed(3)))
+	w("| OTLP records through loopback TCP | %s | %s |\n\n", num(0, f.otlpRecord()), rangeOf(f.TCPMs, fixed(3)))
+	g, ok := r.exportFloorFigures()
+	if !ok {
+		w("The Go benchmarks did not run: no encoding costs to set beside these.\n\n")
+		return
+	}
+	w("With the encoding costs of the Go benchmarks (one record %s ms, one JSON line %s ms per 1,000), export at its floor costs %s ms per 1,000 events %s than JSON output: %s + %s against %s + %s.\n\n",
+		num(3, g.record), num(3, g.line), num(3, math.Abs(g.more())), moreOrLess(g.more()), num(3, g.tcp), num(3, g.record), num(3, g.file), num(3, g.line))
+}
+
+func moreOrLess(x float64) string {
+	if x > 0 {
+		return "more"
+	}
+	return "less"
+}
+
+// exportFloorLoss says, when export costs more than JSON output, how much
+// of the difference its floor accounts for.
+func (r *report) exportFloorLoss() (string, bool) {
+	g, ok := r.exportFloorFigures()
+	if !ok {
+		return "", false
+	}
+	p := r.figures(namePstrace).CPUPerKEvents.Median
+	var over []string
+	for _, row := range []struct{ name, protocol string }{{namePstraceOTLP, "gRPC"}, {namePstraceOTLPHTTP, "HTTP"}} {
+		if o := r.figures(row.name).CPUPerKEvents.Median; o > p {
+			over = append(over, fmt.Sprintf("over %s by %s ms, %s ms of it above the floor", row.protocol, num(2, o-p), num(2, o-p-g.more())))
+		}
+	}
+	if len(over) == 0 {
+		return "", false
+	}
+	floor := fmt.Sprintf("export could cost %s ms per 1,000 events less than JSON output if it paid for nothing else", num(2, -g.more()))
+	if g.more() > 0 {
+		floor = fmt.Sprintf("on this machine export cannot cost less than JSON output: at its floor it costs %s ms per 1,000 events more (%.2f times JSON output's %s ms)", num(2, g.more()), (p+g.more())/p, num(2, p))
+	}
+	return fmt.Sprintf("Export's floor (section 9): a record's bytes through loopback TCP cost %s ms per 1,000 events against %s ms for a JSON line's into a file, and encoding a record %s ms against %s ms for rendering a line, so %s. Measured, export costs more than JSON output %s: what is above the floor is what export does besides encoding and moving its bytes (the sender's thread, requests and responses).",
+		num(3, g.tcp), num(3, g.file), num(3, g.record), num(3, g.line), floor, strings.Join(over, ", ")), true
+}
