@@ -49,7 +49,7 @@ const floorEvents = 10_000
 // bytes of requests are kept to send.
 const (
 	floorWrite = 64 << 10
-	floorBatch = 1 << 20
+	floorBatch = 3 << 20
 )
 
 // jsonLine is the per-line size of JSON output, otlpRecord of a record.
