@@ -35,6 +35,9 @@ type exportFloor struct {
 	JSONBytes, JSONLines   int64 // one storm's JSON output
 	OTLPBytes, OTLPRecords int64 // one storm's OTLP request bodies and the log records in them
 	StormSeconds           float64
+	// BatchBytes is the size of each write to the socket: a batch, or the
+	// storm's requests when it filled none.
+	BatchBytes int
 	// FileMs and TCPMs are CPU ms per 1,000 events: writing JSON lines into
 	// a file, sending records through loopback TCP.
 	FileMs, TCPMs summary
@@ -46,7 +49,7 @@ const floorEvents = 10_000
 
 // floorWrite is pstrace's output buffer, flushed in writes of at most
 // this; an export batch holds otlp.BatchRecords records, and floorBatch
-// bytes of requests are kept to send.
+// bytes of requests, as many as a batch holds at most, are kept to send.
 const (
 	floorWrite = 64 << 10
 	floorBatch = 3 << 20
@@ -94,7 +97,9 @@ func (rn *runner) measureExportFloor(pstrace string, spawns, rounds int) (export
 	// a pause costs more than one straight after another.
 	eventsPerSec := float64(res.OTLPRecords) / res.StormSeconds
 	jsonBytes, jsonWrite := int(res.jsonLine()*floorEvents), floorWrite
-	otlpBytes, otlpWrite := int(res.otlpRecord()*floorEvents), int(res.otlpRecord()*otlp.BatchRecords)
+	otlpBytes := int(res.otlpRecord() * floorEvents)
+	otlpWrite := min(int(res.otlpRecord()*otlp.BatchRecords), len(sink.payload()))
+	res.BatchBytes = otlpWrite
 	pace := func(bytesPerEvent float64, write int) time.Duration {
 		return time.Duration(float64(write) / bytesPerEvent / eventsPerSec * float64(time.Second))
 	}
@@ -303,8 +308,8 @@ func (r *report) writeExportFloor(w writer) {
 		return
 	}
 	w("## 9. Export's floor: moving the bytes\n\n")
-	w("One storm of %d spawns under pstrace printing JSON to a file wrote %d lines, %s bytes each on average; under pstrace exporting over OTLP/HTTP to a sink of this benchmark (which keeps the requests and answers each with an empty success), the requests held %d records, %s bytes each. A program that does nothing else then moves %d events' worth of each at the storm's pace (%.0f events/s), the way pstrace does: JSON into a file of the work directory in writes of %d KiB, the records' bytes through loopback TCP to a reader that discards them, a batch of %d records a write. Only the writing thread's CPU counts (its scheduler clock, as for the tracers), the kernel's receive path run on it included, as it is for pstrace. Median (min–max) over %d rounds, per 1,000 events.\n\n",
-		r.Config.spawns, f.JSONLines, num(0, f.jsonLine()), f.OTLPRecords, num(0, f.otlpRecord()), floorEvents, float64(f.OTLPRecords)/f.StormSeconds, floorWrite>>10, otlp.BatchRecords, f.FileMs.N)
+	w("One storm of %d spawns under pstrace printing JSON to a file wrote %d lines, %s bytes each on average; under pstrace exporting over OTLP/HTTP to a sink of this benchmark (which keeps the requests and answers each with an empty success), the requests held %d records, %s bytes each. A program that does nothing else then moves %d events' worth of each at the storm's pace (%.0f events/s), the way pstrace does: JSON into a file of the work directory in writes of %d KiB, the records' bytes through loopback TCP to a reader that discards them in writes of %d KiB (a batch of up to %d records, or as many as the storm sent). Only the writing thread's CPU counts (its scheduler clock, as for the tracers), the kernel's receive path run on it included, as it is for pstrace. Median (min–max) over %d rounds, per 1,000 events.\n\n",
+		r.Config.spawns, f.JSONLines, num(0, f.jsonLine()), f.OTLPRecords, num(0, f.otlpRecord()), floorEvents, float64(f.OTLPRecords)/f.StormSeconds, floorWrite>>10, f.BatchBytes>>10, otlp.BatchRecords, f.FileMs.N)
 	w("| Moving | bytes per event | CPU ms per 1,000 events |\n|---|---|---|\n")
 	w("| JSON lines into a file | %s | %s |\n", num(0, f.jsonLine()), rangeOf(f.FileMs, fixed(3)))
 	w("| OTLP records through loopback TCP | %s | %s |\n\n", num(0, f.otlpRecord()), rangeOf(f.TCPMs, fixed(3)))
