@@ -135,7 +135,7 @@ func (e *encoder) encode(b []byte, ev *tracer.Event, ctr *proctree.Container, ro
 		b, n = appendArgs(b, f, keyArgs, ev.Args)
 		b = appendInt(b, f, keyArgsCount, int64(n))
 		// Attributes that would say "nothing happened" are left out, as
-		// protobuf leaves out zero fields: they were a tenth of a storm's
+		// protobuf leaves out zero fields: they were an eighth of a storm's
 		// bytes, which every collector on the way parses and keeps.
 		if ev.ArgsTruncated {
 			b = appendBool(b, f, keyArgsTrunc, true)
