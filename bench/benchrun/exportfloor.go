@@ -2,25 +2,20 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/pstrace/pstrace/internal/otlp"
-	"github.com/pstrace/pstrace/internal/pbwire"
 )
 
 // The export floor: what moving one storm's data costs, as OTLP requests
@@ -87,7 +82,7 @@ func (rn *runner) measureExportFloor(pstrace string, spawns, rounds int) (export
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", t.Name, err)
 		}
-		res.StormSeconds = run.Storm.Seconds
+		res.StormSeconds = run.Storm.Seconds // the export run's, the last: its pace is the one paced
 	}
 	if res.JSONLines == 0 || res.OTLPRecords == 0 || len(sink.payload()) == 0 {
 		return res, fmt.Errorf("sizing a storm: %d JSON lines, %d OTLP records", res.JSONLines, res.OTLPRecords)
@@ -129,8 +124,7 @@ func threadCPU() float64 {
 }
 
 // writeFileFloor writes n bytes into a file of the work directory, where
-// the JSON rows' output goes, size bytes a write, a pause after each. Only
-// the writes count: pstrace's event loop wakes as often in either mode.
+// the JSON rows' output goes, size bytes a write, a pause after each.
 func (rn *runner) writeFileFloor(n, size int, pause time.Duration) (float64, error) {
 	path := filepath.Join(rn.outDir, "floor.json")
 	f, err := os.Create(path)
@@ -139,25 +133,13 @@ func (rn *runner) writeFileFloor(n, size int, pause time.Duration) (float64, err
 	}
 	defer os.Remove(path)
 	defer f.Close()
-	buf := bytes.Repeat([]byte{'x'}, size)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var ms float64
-	for left := n; left > 0; left -= size {
-		start := threadCPU()
-		if _, err := f.Write(buf[:min(left, size)]); err != nil {
-			return 0, fmt.Errorf("export floor: %w", err)
-		}
-		ms += threadCPU() - start
-		time.Sleep(pause)
-	}
-	return ms, nil
+	return pacedWrites(f, bytes.Repeat([]byte{'x'}, size), n, pause)
 }
 
 // sendFloor sends n bytes of payload to a reader on loopback TCP that
-// discards them, size bytes a write, a pause after each. Only the writes
-// count, on the sending thread's clock: the receive path the kernel runs
-// on that thread is in it, as it is for pstrace.
+// discards them, size bytes a write, a pause after each. The receive path
+// the kernel runs on the sending thread is in its clock, as it is for
+// pstrace.
 func sendFloor(payload []byte, n, size int, pause time.Duration) (float64, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -177,108 +159,34 @@ func sendFloor(payload []byte, n, size int, pause time.Duration) (float64, error
 	if err != nil {
 		return 0, fmt.Errorf("export floor: %w", err)
 	}
+	ms, err := pacedWrites(c, payload[:min(size, len(payload))], n, pause)
+	c.Close()
+	if rerr := <-read; err == nil && rerr != nil {
+		err = fmt.Errorf("export floor: %w", rerr)
+	}
+	return ms, err
+}
+
+// pacedWrites writes n bytes to w, at most len(data) a write and a pause
+// after each, and returns the CPU ms the writes alone took on this thread:
+// pstrace's event loop wakes as often in either mode, so the pauses do
+// not count.
+func pacedWrites(w io.Writer, data []byte, n int, pause time.Duration) (float64, error) {
 	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var ms float64
-	for left := n; left > 0 && err == nil; {
-		k := min(left, size, len(payload))
+	for left := n; left > 0; {
+		k := min(left, len(data))
 		start := threadCPU()
-		_, err = c.Write(payload[:k])
+		_, err := w.Write(data[:k])
 		ms += threadCPU() - start
+		if err != nil {
+			return 0, fmt.Errorf("export floor: %w", err)
+		}
 		left -= k
 		time.Sleep(pause)
 	}
-	runtime.UnlockOSThread()
-	c.Close()
-	if rerr := <-read; err == nil && rerr != nil {
-		err = rerr
-	}
-	if err != nil {
-		return 0, fmt.Errorf("export floor: %w", err)
-	}
 	return ms, nil
-}
-
-// sink takes OTLP/HTTP requests, counts their bytes and log records, keeps
-// the first floorBatch bytes of them, and answers each with an empty
-// ExportLogsServiceResponse: full success.
-type sink struct {
-	addr string
-	srv  *http.Server
-
-	mu             sync.Mutex
-	bytes, records int64
-	kept           []byte
-}
-
-func startSink() (*sink, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("export floor's sink: %w", err)
-	}
-	s := &sink{addr: l.Addr().String()}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(l)
-	return s, nil
-}
-
-func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	n, err := countRecords(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	s.bytes += int64(len(body))
-	s.records += n
-	if len(s.kept) < floorBatch {
-		s.kept = append(s.kept, body[:min(len(body), floorBatch-len(s.kept))]...)
-	}
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.WriteHeader(http.StatusOK)
-}
-
-func (s *sink) totals() (bytes, records int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bytes, s.records
-}
-
-// payload is the requests' bytes the sink kept: what the floor sends.
-func (s *sink) payload() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.kept
-}
-
-func (s *sink) close() { s.srv.Close() }
-
-// countRecords counts the log records of an ExportLogsServiceRequest:
-// resource_logs (1), their scope_logs (2), their log_records (2).
-func countRecords(req []byte) (int64, error) {
-	var n int64
-	errNested := errors.New("nested field is not length-delimited")
-	in := func(num protowire.Number, then func([]byte) error) func(protowire.Number, protowire.Type, []byte) error {
-		return func(f protowire.Number, t protowire.Type, v []byte) error {
-			if f != num {
-				return nil
-			}
-			if t != protowire.BytesType {
-				return errNested
-			}
-			return then(v)
-		}
-	}
-	count := func([]byte) error { n++; return nil }
-	scope := func(v []byte) error { return pbwire.EachField(v, in(2, count)) }
-	resource := func(v []byte) error { return pbwire.EachField(v, in(2, scope)) }
-	err := pbwire.EachField(req, in(1, resource))
-	return n, err
 }
 
 // floorFigures are the floor's pieces per 1,000 events, in ms: moving the
@@ -338,7 +246,7 @@ func (r *report) exportFloorLoss() (string, bool) {
 	}
 	p := r.figures(namePstrace).CPUPerKEvents.Median
 	var over []string
-	for _, row := range []struct{ name, protocol string }{{namePstraceOTLP, "gRPC"}, {namePstraceOTLPHTTP, "HTTP"}} {
+	for _, row := range otlpRows {
 		if o := r.figures(row.name).CPUPerKEvents.Median; o > p {
 			over = append(over, fmt.Sprintf("over %s by %s ms, %s ms of it above the floor", row.protocol, num(2, o-p), num(2, o-p-g.more())))
 		}

@@ -20,6 +20,10 @@ const (
 	namePstraceOTLPHTTP = "pstrace, OTLP/HTTP export instead of output"
 )
 
+// otlpRows name the OTLP rows by the protocol the targets and the report
+// give them.
+var otlpRows = []struct{ name, protocol string }{{namePstraceOTLP, "gRPC"}, {namePstraceOTLPHTTP, "HTTP"}}
+
 // otlpTools are the OTLP rows, one per protocol, when a collector receives
 // the records.
 func otlpTools(c config) []tracerTool {

@@ -65,7 +65,9 @@ func (r *report) targets() []target {
 	}
 	ts = append(ts, target{Goal: "tracer CPU per 1,000 events below every peer's", Measured: cpuText, Met: cpuMet})
 
-	ts = append(ts, r.otlpTarget(namePstraceOTLP, "gRPC"), r.otlpTarget(namePstraceOTLPHTTP, "HTTP"))
+	for _, row := range otlpRows {
+		ts = append(ts, r.otlpTarget(row.name, row.protocol))
+	}
 
 	if b, ok := findBench(r.GoBench, benchDecodeTree); ok {
 		evs, allocs := b.Metrics["events/s"], b.Metrics["allocs/event"]
