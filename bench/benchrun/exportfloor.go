@@ -244,11 +244,13 @@ func (r *report) exportFloorLoss() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	p := r.figures(namePstrace).CPUPerKEvents.Median
+	// As the targets do, by the paired rounds (section 10).
+	p := summarize(r.ExportPaired.cpuMs(namePstrace)).Median
 	var over []string
 	for _, row := range otlpRows {
-		if o := r.figures(row.name).CPUPerKEvents.Median; o > p {
-			over = append(over, fmt.Sprintf("over %s by %s ms, %s ms of it above the floor", row.protocol, num(2, o-p), num(2, o-p-g.more())))
+		if q := r.ExportPaired.ratio(row.name); q.Median > 1 {
+			d := (q.Median - 1) * p
+			over = append(over, fmt.Sprintf("over %s by %s ms (%.2f times), %s ms of it above the floor", row.protocol, num(2, d), q.Median, num(2, d-g.more())))
 		}
 	}
 	if len(over) == 0 {

@@ -69,7 +69,7 @@ func run() error {
 		return err
 	}
 	progress("fastest spawn rate under pstrace")
-	if rep.MaxRate, err = rn.maxRate(tools(c)[1], c.spawns); err != nil {
+	if rep.MaxRate, err = rn.maxRate(pstraceJSON(c), c.spawns); err != nil {
 		return err
 	}
 	progress("floor: minimal BPF programs")
@@ -89,6 +89,10 @@ func run() error {
 		return err
 	}
 	if c.otlp != nil {
+		progress("export against JSON output, %d rounds", exportRounds)
+		if rep.ExportPaired, err = rn.measureExportPaired(c, c.spawns); err != nil {
+			return err
+		}
 		progress("export floor: moving a storm's records and its JSON lines")
 		floor, err := rn.measureExportFloor(c.pstrace, c.spawns, 15)
 		if err != nil {

@@ -26,6 +26,7 @@ type report struct {
 	Drain                 []drainResult
 	Engine                engineResult
 	ExportFloor           *exportFloor // nil without OTLP rows
+	ExportPaired          exportPaired // nil without OTLP rows
 	GoBench               []goBench
 }
 
@@ -96,6 +97,7 @@ func (r *report) markdown() []byte {
 	r.writeDrain(w)
 	r.writeEngine(w)
 	r.writeExportFloor(w)
+	r.writeExportPaired(w)
 	r.writeMethod(w)
 	r.writeRaw(w)
 	return b.Bytes()

@@ -28,10 +28,16 @@ func TestMarkdown(t *testing.T) {
 	rep.Floor = []floorResult{{Program: "empty", Ns: summarize([]float64{100})}, {Program: "ring_record", Ns: summarize([]float64{1500})}, {Program: "percpu_event", Ns: summarize([]float64{400})}, {Program: minLifecycle, Ns: summarize([]float64{2500})}}
 	rep.Filter = []filterResult{{Name: "no filter", Wanted: 3, Unwanted: 3, Other: 1}}
 	rep.Drain = []drainResult{{Setting: drainSettings[0], Events: 3, P50: time.Millisecond, PacedRate: 1, PacedSpawns: 1}}
+	rep.ExportPaired = exportPaired{}
+	for _, name := range []string{namePstrace, namePstraceOTLP, namePstraceOTLPHTTP} {
+		for r := range 6 {
+			rep.ExportPaired[name] = append(rep.ExportPaired[name], runResult{Tool: name, CPU: cpuUse{Ns: uint64(1e6 + 1e4*r)}, Events: 300})
+		}
+	}
 	rep.GoBench = []goBench{{Name: benchDecodeTree, Metrics: map[string]float64{"events/s": 2e6, "allocs/event": 0}, Order: []string{"events/s", "allocs/event"}}}
 
 	md := string(rep.markdown())
-	for _, want := range []string{"## Targets", "## Where pstrace loses", "## 1.", "## 2.", "## 3.", "## 4 and 5.", "## 6.", "## 7.", "## Raw figures", "abc123", "exited at start", "per-CPU slot", "no tracer that reports"} {
+	for _, want := range []string{"## Targets", "## Where pstrace loses", "## 1.", "## 2.", "## 3.", "## 4 and 5.", "## 6.", "## 7.", "## 10.", "median 1.00 (95% interval 1.00–1.00)", "## Raw figures", "abc123", "exited at start", "per-CPU slot", "no tracer that reports"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -41,12 +41,7 @@ func tools(c config) []tracerTool {
 	pstrace := c.pstrace
 	ts := []tracerTool{
 		{Name: nameNone},
-		{
-			Name: namePstrace, Cmd: []string{pstrace, "events", "--format", "json"},
-			// The rename hook runs at each exec too, and returns at once there.
-			Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec (filename, argv), exit (status, reaper), rename (comm)", PerSpawn: 3,
-			count: countPstrace,
-		},
+		pstraceJSON(c),
 		{
 			Name: nameFiltered, Cmd: []string{pstrace, "events", "--format", "json", "--comm", "no-such-comm"},
 			Progs: 4, RunsPerSpawn: 4, Covers: "nothing passes the in-kernel comm filter", PerSpawn: 0,
@@ -83,6 +78,16 @@ func tools(c config) []tracerTool {
 			count: countForkstat,
 		},
 	}...)
+}
+
+// pstraceJSON is pstrace printing every event as JSON into a file.
+func pstraceJSON(c config) tracerTool {
+	return tracerTool{
+		Name: namePstrace, Cmd: []string{c.pstrace, "events", "--format", "json"},
+		// The rename hook runs at each exec too, and returns at once there.
+		Progs: 4, RunsPerSpawn: 4, Covers: "fork, exec (filename, argv), exit (status, reaper), rename (comm)", PerSpawn: 3,
+		count: countPstrace,
+	}
 }
 
 var (
