@@ -26,13 +26,10 @@ func (rn *runner) measureExportPaired(c config, spawns int) (exportPaired, error
 	if len(exports) == 0 {
 		return nil, nil
 	}
-	ts := append([]tracerTool{pstraceJSON(c)}, exports...)
-	runs, failed, err := rn.rounds(ts, exportRounds, spawns)
+	// None of them is a peer: a run that fails ends the benchmark.
+	runs, _, err := rn.rounds(append([]tracerTool{pstraceJSON(c)}, exports...), exportRounds, spawns)
 	if err != nil {
-		return nil, err
-	}
-	for name, why := range failed {
-		return nil, fmt.Errorf("export against JSON output, %s: %s", name, why)
+		return nil, fmt.Errorf("export against JSON output: %w", err)
 	}
 	return runs, nil
 }
