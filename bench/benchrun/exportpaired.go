@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // exportRounds is how many rounds the comparison of export with JSON
@@ -112,5 +113,13 @@ func (r *report) writeExportPaired(w writer) {
 		w("| OTLP/%s | %s | %s | %s | %s–%s | %d of %d |\n", row.protocol, rangeOf(summarize(p.cpuMs(row.name)), fixed(2)), rangeOf(json, fixed(2)),
 			rangeOf(q.summary, fixed(2)), num(2, q.Low), num(2, q.High), q.Below, q.N)
 	}
-	w("\n")
+	w("\nEach round's ratio, round by round:")
+	for _, row := range otlpRows {
+		var rs []string
+		for _, x := range p.ratios(row.name) {
+			rs = append(rs, num(2, x))
+		}
+		w(" OTLP/%s %s.", row.protocol, strings.Join(rs, ", "))
+	}
+	w("\n\n")
 }

@@ -37,7 +37,7 @@ func TestMarkdown(t *testing.T) {
 	rep.GoBench = []goBench{{Name: benchDecodeTree, Metrics: map[string]float64{"events/s": 2e6, "allocs/event": 0}, Order: []string{"events/s", "allocs/event"}}}
 
 	md := string(rep.markdown())
-	for _, want := range []string{"## Targets", "## Where pstrace loses", "## 1.", "## 2.", "## 3.", "## 4 and 5.", "## 6.", "## 7.", "## 10.", "median 1.00 (95% interval 1.00–1.00)", "## Raw figures", "abc123", "exited at start", "per-CPU slot", "no tracer that reports"} {
+	for _, want := range []string{"## Targets", "## Where pstrace loses", "## 1.", "## 2.", "## 3.", "## 4 and 5.", "## 6.", "## 7.", "## 10.", "median 1.00 (95% interval 1.00–1.00)", "OTLP/HTTP 1.00, 1.00, 1.00, 1.00, 1.00, 1.00.", "## Raw figures", "abc123", "exited at start", "per-CPU slot", "no tracer that reports"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
