@@ -39,7 +39,7 @@ func (rn *runner) measureExportPaired(c config, spawns int) (exportPaired, error
 func (p exportPaired) cpuMs(name string) []float64 {
 	var out []float64
 	for _, r := range p[name] {
-		out = append(out, perK(float64(r.CPU.Ns)/1e6, float64(r.Events)))
+		out = append(out, r.cpuPerKEvents())
 	}
 	return out
 }

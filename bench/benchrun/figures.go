@@ -35,9 +35,8 @@ func figuresOf(tool tracerTool, runs []runResult) toolFigures {
 			kns = append(kns, float64(ns)/spawns)
 			rps = append(rps, float64(cnt)/spawns)
 		}
-		ms := float64(r.CPU.Ns) / 1e6
-		cpuEv = append(cpuEv, perK(ms, float64(r.Events)))
-		cpuSp = append(cpuSp, perK(ms, spawns))
+		cpuEv = append(cpuEv, r.cpuPerKEvents())
+		cpuSp = append(cpuSp, perK(float64(r.CPU.Ns)/1e6, spawns))
 		ticksEv = append(ticksEv, perK(float64(r.CPU.Ticks)*10, float64(r.Events)))
 		events = append(events, float64(r.Events))
 		switch {

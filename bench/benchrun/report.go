@@ -252,7 +252,7 @@ func (r *report) writeDrain(w writer) {
 	w("| Setting | events | latency p50 | p99 | max | CPU ms per 1,000 events |\n|---|---|---|---|---|---|\n")
 	for _, d := range r.Drain {
 		w("| `%s` | %d | %v | %v | %v | %s |\n", d.Setting, d.Events, d.P50.Round(time.Microsecond), d.P99.Round(time.Microsecond),
-			d.Max.Round(time.Microsecond), num(2, perK(float64(d.CPU.CPU.Ns)/1e6, float64(d.CPU.Events))))
+			d.Max.Round(time.Microsecond), num(2, d.CPU.cpuPerKEvents()))
 	}
 	w("\n")
 }

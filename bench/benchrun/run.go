@@ -42,6 +42,11 @@ func (r runResult) kernelNs() (ns, runs uint64) {
 	return ns, runs
 }
 
+// cpuPerKEvents is the tool's CPU ms per 1,000 events it reported.
+func (r runResult) cpuPerKEvents() float64 {
+	return perK(float64(r.CPU.Ns)/1e6, float64(r.Events))
+}
+
 // settle is how long a tracer gets after the storm to read what is left:
 // several of pstrace's drain intervals and of the peers' poll timeouts.
 const settle = 500 * time.Millisecond
